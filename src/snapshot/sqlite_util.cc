@@ -1,0 +1,114 @@
+#include "snapshot/sqlite_util.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace dbbackup::snapshot::internal {
+
+Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  // The connection's message is more specific than the code's generic text,
+  // but only while it still describes `rc`.
+  if (db != nullptr && (sqlite3_errcode(db) & 0xff) == (rc & 0xff)) {
+    msg += sqlite3_errmsg(db);
+  } else {
+    msg += sqlite3_errstr(rc);
+  }
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(std::move(msg));
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return Status::Corruption(std::move(msg));
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return Status::PermissionDenied(std::move(msg));
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    default:
+      return Status::IOError(std::move(msg));
+  }
+}
+
+Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // sqlite3_open_v2 hands back a handle even on failure; it must be closed.
+  DbHandle db(raw);
+  if (rc != SQLITE_OK) return SqliteStatus(db.get(), rc, "cannot open " + path);
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  return db;
+}
+
+Status Exec(sqlite3* db, const std::string& sql, std::string_view what) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  sqlite3_free(err);  // SqliteStatus re-reads the message from `db`.
+  if (rc != SQLITE_OK) return SqliteStatus(db, rc, what);
+  return Status::OK();
+}
+
+Result<std::string> QueryText(sqlite3* db, const std::string& sql, std::string_view what) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(db, rc, what);
+  std::string out;
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    if (text != nullptr) out = reinterpret_cast<const char*>(text);
+    rc = SQLITE_DONE;
+  }
+  Status st = rc == SQLITE_DONE ? Status::OK() : SqliteStatus(db, rc, what);
+  sqlite3_finalize(stmt);
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status BackupAll(sqlite3* src, sqlite3* dst, int busy_timeout_ms, std::string_view what) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  sqlite3_backup* backup = sqlite3_backup_init(dst, "main", src, "main");
+  if (backup == nullptr) return SqliteStatus(dst, sqlite3_errcode(dst), what);
+  auto delay = std::chrono::milliseconds(1);
+  int rc;
+  for (;;) {
+    // -1 copies every page while holding one read transaction on the source:
+    // a partial step would release it and restart after every source write.
+    rc = sqlite3_backup_step(backup, -1);
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(100));
+  }
+  // finish() reports the first error of the backup's life, so its code wins
+  // when step() merely said "stop".
+  int finish_rc = sqlite3_backup_finish(backup);
+  if (rc == SQLITE_DONE && finish_rc == SQLITE_OK) return Status::OK();
+  int err = rc == SQLITE_DONE ? finish_rc : rc;
+  if ((err & 0xff) == SQLITE_READONLY) {
+    // Also what SQLite returns when a WAL-mode destination would need a
+    // different page size, which a WAL database cannot change.
+    return Status(StatusCode::kFailedPrecondition,
+                  std::string(what) + ": " + sqlite3_errstr(err) +
+                      " (destination read-only, or in WAL mode with a different page size)");
+  }
+  return SqliteStatus(dst, err, what);
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace dbbackup::snapshot::internal

@@ -1,0 +1,52 @@
+// Internal helpers shared by the snapshot layer: an owning sqlite3 handle,
+// SQLite result codes mapped to Status, and the one backup loop every copy
+// (snapshot, safety copy, restore) goes through. Not part of the public API.
+//
+// Thread-safety: a DbHandle is used by one thread at a time.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace dbbackup::snapshot::internal {
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+
+// Maps an SQLite result code to a Status whose message is
+// "`what`: <sqlite message>". Busy/locked become retryable kUnavailable,
+// NOTADB/CORRUPT kCorruption, READONLY/PERM/AUTH kPermissionDenied, FULL and
+// other I/O failures kIOError. `db` may be null (uses sqlite3_errstr).
+Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
+
+// Opens `path` with `flags` (SQLITE_OPEN_* bits; callers never pass
+// SQLITE_OPEN_CREATE for a source) and sets the busy timeout.
+Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms);
+
+// Runs one or more statements that return no rows we need.
+Status Exec(sqlite3* db, const std::string& sql, std::string_view what);
+
+// Runs a single-value query and returns the first column of the first row as
+// text ("" if there is no row).
+Result<std::string> QueryText(sqlite3* db, const std::string& sql, std::string_view what);
+
+// Copies the whole "main" database of `src` into the "main" database of
+// `dst` in a single sqlite3_backup_step(-1), so the source is read inside one
+// read transaction and the destination is written in one write transaction.
+// Retries SQLITE_BUSY/SQLITE_LOCKED with capped exponential backoff until
+// `busy_timeout_ms` has passed, then returns retryable kUnavailable.
+// `what` prefixes error messages.
+Status BackupAll(sqlite3* src, sqlite3* dst, int busy_timeout_ms, std::string_view what);
+
+// "name" with embedded double quotes doubled: safe as an SQL identifier.
+std::string QuoteIdentifier(std::string_view name);
+
+}  // namespace dbbackup::snapshot::internal
