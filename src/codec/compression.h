@@ -1,0 +1,76 @@
+// Compression as pull-based stream stages: wrap a Reader, get a Reader.
+// Memory stays bounded by fixed buffers (about 1 MiB per stage plus the
+// codec's own state), whatever the stream length.
+//
+// Output formats are the standard ones, so backups can be restored by hand:
+//   kGzip: RFC 1952 gzip (plain `gunzip` reads it);
+//   kZstd: zstd frames with content checksums (plain `zstd -d` reads it);
+//   kNone: the input unchanged.
+//
+// Thread-safety: a stage is used by one thread at a time, like any Reader.
+// The free functions are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "common/io.h"
+#include "common/status.h"
+
+namespace dbbackup::codec {
+
+// Persisted: the names below appear in object keys and manifests. Frozen.
+enum class Compression { kGzip, kZstd, kNone };
+
+// "gzip", "zstd", "none".
+std::string_view CompressionName(Compression c);
+// Parses a name from CompressionName (exact, lower case). Returns
+// kInvalidArgument "unknown compression: NAME (expected gzip, zstd or none)".
+Result<Compression> ParseCompression(std::string_view name);
+// File name extension including the dot: ".gz", ".zst", "" for kNone.
+std::string_view CompressionExtension(Compression c);
+// MIME type of the compressed stream: "application/gzip", "application/zstd",
+// "application/octet-stream".
+std::string_view CompressionContentType(Compression c);
+
+// Selects the codec's default level in NewCompressingReader.
+inline constexpr int kDefaultLevel = -1;
+// The level used for kDefaultLevel: 6 for gzip (as `gzip`), 3 for zstd, 0 for
+// kNone.
+int DefaultLevel(Compression c);
+// OK if `level` is kDefaultLevel or valid for `c` (gzip 1..9, zstd 1..22, none
+// any); kInvalidArgument naming the valid range otherwise. For validating
+// flags early; the compressing reader reports the same error on first Read.
+Status ValidateLevel(Compression c, int level);
+
+struct CompressOptions {
+  // Codec level, or kDefaultLevel.
+  // Default: kDefaultLevel.
+  int level = kDefaultLevel;
+  // Worker threads. 1 compresses on the reading thread. More use zstd's
+  // worker threads (multi-threaded zstd is still one standard frame).
+  // Default: 1.
+  int threads = 1;
+};
+
+// Returns a Reader yielding the compressed form of `source`. Read() returns
+// source errors as they are (annotated), and kInvalidArgument for a bad
+// level. `source` must outlive the returned reader.
+std::unique_ptr<Reader> NewCompressingReader(Reader& source, Compression c,
+                                             const CompressOptions& opts);
+std::unique_ptr<Reader> NewCompressingReader(Reader& source, Compression c,
+                                             int level = kDefaultLevel);
+
+// Returns a Reader yielding the decompressed form of `source`. gzip input may
+// consist of several concatenated members (as `gunzip` accepts), zstd input of
+// several frames; all are decoded in order. Read() returns
+//   kCorruption "compressed stream is truncated" if `source` ends inside a
+//     member/frame (an empty gzip or zstd stream counts as truncated);
+//   kCorruption "corrupt gzip stream: ..." / "corrupt zstd stream: ..." for
+//     anything that is not a valid stream, including bad checksums and
+//     trailing garbage after the last member;
+//   source errors as they are.
+// `source` must outlive the returned reader.
+std::unique_ptr<Reader> NewDecompressingReader(Reader& source, Compression c);
+
+}  // namespace dbbackup::codec

@@ -1,0 +1,365 @@
+#include "codec/compression.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace dbbackup::codec {
+namespace {
+
+constexpr size_t kMiB = 1024 * 1024;
+
+std::string RandomData(size_t n, uint64_t seed = 1) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(rng());
+  return s;
+}
+
+// Log-like lines: compressible, but not trivially (gzip -6 gets ~3-4x).
+std::string TextData(size_t n, uint64_t seed = 2) {
+  static const char* const kWords[] = {"select", "insert", "backup", "sqlite", "page",  "wal",
+                                       "commit", "row",    "table",  "index",  "error", "ok",
+                                       "user",   "order",  "item",   "price",  "the",   "of"};
+  std::mt19937_64 rng(seed);
+  std::string s;
+  s.reserve(n + 64);
+  while (s.size() < n) {
+    s += "2024-05-" + std::to_string(10 + rng() % 20) + " id=" + std::to_string(rng() % 100000);
+    for (int w = 0, words = 3 + rng() % 8; w < words; ++w) {
+      s += ' ';
+      s += kWords[rng() % (sizeof(kWords) / sizeof(kWords[0]))];
+    }
+    s += '\n';
+  }
+  s.resize(n);
+  return s;
+}
+
+// Returns at most `max_chunk` bytes per Read, to exercise partial input.
+class TrickleReader : public Reader {
+ public:
+  TrickleReader(std::string data, size_t max_chunk) : data_(std::move(data)), max_(max_chunk) {}
+  Result<size_t> Read(void* buf, size_t n) override {
+    size_t k = std::min({n, max_, data_.size() - pos_});
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string data_;
+  size_t max_;
+  size_t pos_ = 0;
+};
+
+class FailingReader : public Reader {
+ public:
+  Result<size_t> Read(void*, size_t) override { return Status::IOError("disk on fire"); }
+};
+
+// Drains `r` with reads of `chunk` bytes.
+Result<std::string> Drain(Reader& r, size_t chunk = 64 * 1024) {
+  std::string out;
+  std::vector<char> buf(chunk);
+  for (;;) {
+    DBB_ASSIGN_OR_RETURN(size_t k, r.Read(buf.data(), buf.size()));
+    if (k == 0) return out;
+    out.append(buf.data(), k);
+  }
+}
+
+Result<std::string> Compress(const std::string& data, Compression c, int level = kDefaultLevel) {
+  StringReader source(data);
+  auto reader = NewCompressingReader(source, c, level);
+  return Drain(*reader);
+}
+
+Result<std::string> Decompress(const std::string& data, Compression c, size_t chunk = 64 * 1024) {
+  StringReader source(data);
+  auto reader = NewDecompressingReader(source, c);
+  return Drain(*reader, chunk);
+}
+
+// zlib's own inflate, single member, as an independent check of our output.
+std::string ZlibGunzip(const std::string& gz) {
+  z_stream zs{};
+  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  zs.avail_in = static_cast<uInt>(gz.size());
+  std::string out;
+  char buf[65536];
+  int rc;
+  do {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - zs.avail_out);
+  } while (rc == Z_OK);
+  EXPECT_EQ(rc, Z_STREAM_END);
+  EXPECT_EQ(zs.avail_in, 0u) << "bytes after the gzip member";
+  inflateEnd(&zs);
+  return out;
+}
+
+std::string ZlibDeflateGzip(const std::string& data, int level) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, data.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// Runs `command` with `input` as a file and returns what it wrote to stdout.
+std::string RunTool(const std::string& command, const std::string& input) {
+  std::string dir = (std::filesystem::temp_directory_path() / "dbb-codectest-XXXXXX").string();
+  EXPECT_NE(::mkdtemp(dir.data()), nullptr);
+  const std::string in = dir + "/in", out = dir + "/out";
+  std::ofstream(in, std::ios::binary) << input;
+  int rc = std::system((command + " < " + in + " > " + out).c_str());
+  EXPECT_EQ(rc, 0) << command;
+  std::ifstream f(out, std::ios::binary);
+  std::string result((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
+  return result;
+}
+
+TEST(CompressionNamesTest, ParseFormatExtension) {
+  for (auto [c, name, ext] : {std::tuple{Compression::kGzip, "gzip", ".gz"},
+                              std::tuple{Compression::kZstd, "zstd", ".zst"},
+                              std::tuple{Compression::kNone, "none", ""}}) {
+    EXPECT_EQ(CompressionName(c), name);
+    EXPECT_EQ(CompressionExtension(c), ext);
+    Result<Compression> parsed = ParseCompression(name);
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, c);
+  }
+  EXPECT_EQ(CompressionContentType(Compression::kGzip), "application/gzip");
+  Result<Compression> bad = ParseCompression("GZIP");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "unknown compression: GZIP (expected gzip, zstd or none)");
+}
+
+TEST(CompressionLevelTest, Validation) {
+  EXPECT_TRUE(ValidateLevel(Compression::kGzip, kDefaultLevel).ok());
+  EXPECT_TRUE(ValidateLevel(Compression::kGzip, 9).ok());
+  EXPECT_EQ(ValidateLevel(Compression::kGzip, 10).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateLevel(Compression::kZstd, 0).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateLevel(Compression::kZstd, 19).ok());
+  EXPECT_TRUE(ValidateLevel(Compression::kNone, 42).ok());
+  EXPECT_EQ(DefaultLevel(Compression::kGzip), 6);
+  EXPECT_EQ(DefaultLevel(Compression::kZstd), 3);
+  // A bad level surfaces on the first Read.
+  Result<std::string> r = Compress("abc", Compression::kGzip, 11);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "invalid gzip level: 11 (expected 1 to 9)");
+}
+
+struct RoundTripCase {
+  Compression compression;
+  std::string kind;  // "random" or "text"
+  size_t size;
+};
+
+class RoundTripTest : public ::testing::TestWithParam<RoundTripCase> {};
+
+INSTANTIATE_TEST_SUITE_P(
+    All, RoundTripTest, ::testing::ValuesIn([] {
+      std::vector<RoundTripCase> cases;
+      for (Compression c : {Compression::kGzip, Compression::kZstd, Compression::kNone}) {
+        for (const char* kind : {"random", "text"}) {
+          for (size_t size : {size_t{0}, size_t{1}, size_t{100000}, 10 * kMiB}) {
+            cases.push_back({c, kind, size});
+          }
+        }
+      }
+      return cases;
+    }()),
+    [](const auto& info) {
+      return std::string(CompressionName(info.param.compression)) + "_" + info.param.kind + "_" +
+             std::to_string(info.param.size);
+    });
+
+TEST_P(RoundTripTest, DecompressesToInput) {
+  const RoundTripCase& p = GetParam();
+  const std::string data = p.kind == "random" ? RandomData(p.size) : TextData(p.size);
+  Result<std::string> packed = Compress(data, p.compression);
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  if (p.compression == Compression::kNone) {
+    EXPECT_EQ(*packed, data);
+  }
+  Result<std::string> unpacked = Decompress(*packed, p.compression);
+  ASSERT_TRUE(unpacked.ok()) << unpacked.status().ToString();
+  EXPECT_TRUE(*unpacked == data) << "sizes " << unpacked->size() << " vs " << data.size();
+  if (p.compression == Compression::kGzip) {
+    EXPECT_TRUE(ZlibGunzip(*packed) == data);
+  }
+  if (p.compression == Compression::kZstd && p.size > 0) {
+    std::string via_zstd(data.size(), '\0');
+    size_t n = ZSTD_decompress(via_zstd.data(), via_zstd.size(), packed->data(), packed->size());
+    ASSERT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n);
+    EXPECT_EQ(n, data.size());
+    EXPECT_TRUE(via_zstd == data);
+  }
+}
+
+TEST(CompressionTest, TinyReadsAndTrickledInput) {
+  const std::string data = TextData(300000);
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    TrickleReader source(data, 7);
+    auto packer = NewCompressingReader(source, c);
+    Result<std::string> packed = Drain(*packer, 3);
+    ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+    TrickleReader packed_source(*packed, 5);
+    auto unpacker = NewDecompressingReader(packed_source, c);
+    Result<std::string> unpacked = Drain(*unpacker, 1);
+    ASSERT_TRUE(unpacked.ok()) << unpacked.status().ToString();
+    EXPECT_TRUE(*unpacked == data) << CompressionName(c);
+  }
+}
+
+TEST(CompressionTest, GzipOutputIsReadByGunzipAndZstdByZstd) {
+  const std::string data = TextData(3 * kMiB) + RandomData(kMiB);
+  Result<std::string> gz = Compress(data, Compression::kGzip);
+  ASSERT_TRUE(gz.ok());
+  EXPECT_TRUE(RunTool("gunzip -c", *gz) == data);
+  Result<std::string> zst = Compress(data, Compression::kZstd);
+  ASSERT_TRUE(zst.ok());
+  EXPECT_TRUE(RunTool("zstd -q -d -c", *zst) == data);
+}
+
+TEST(CompressionTest, ReadsToolOutput) {
+  const std::string data = TextData(kMiB);
+  Result<std::string> from_gzip = Decompress(RunTool("gzip -c -6", data), Compression::kGzip);
+  ASSERT_TRUE(from_gzip.ok()) << from_gzip.status().ToString();
+  EXPECT_TRUE(*from_gzip == data);
+  Result<std::string> from_zstd = Decompress(RunTool("zstd -q -c", data), Compression::kZstd);
+  ASSERT_TRUE(from_zstd.ok()) << from_zstd.status().ToString();
+  EXPECT_TRUE(*from_zstd == data);
+}
+
+TEST(CompressionTest, MultiMemberAndMultiFrameInputDecodesFully) {
+  const std::string a = TextData(200000, 3), b = RandomData(1000, 4), c = TextData(5, 5);
+  for (Compression codec : {Compression::kGzip, Compression::kZstd}) {
+    std::string joined;
+    for (const std::string* part : {&a, &b, &c}) joined += Compress(*part, codec).value();
+    // As `cat a.gz b.gz`, and an empty member in the middle.
+    joined += Compress("", codec).value() + Compress(a, codec).value();
+    Result<std::string> out = Decompress(joined, codec, 4096);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_TRUE(*out == a + b + c + a) << CompressionName(codec);
+  }
+  // And one made by the real tool.
+  std::string tool = RunTool("gzip -c", a) + RunTool("gzip -c", b);
+  EXPECT_TRUE(Decompress(tool, Compression::kGzip).value() == a + b);
+}
+
+TEST(CompressionTest, TruncatedInputIsCorruption) {
+  const std::string data = TextData(200000);
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    const std::string packed = Compress(data, c).value();
+    for (size_t keep : {size_t{0}, size_t{1}, size_t{10}, packed.size() / 2, packed.size() - 1}) {
+      Result<std::string> out = Decompress(packed.substr(0, keep), c);
+      EXPECT_EQ(out.status().code(), StatusCode::kCorruption)
+          << CompressionName(c) << " keep=" << keep;
+      EXPECT_EQ(out.status().message(), "compressed stream is truncated")
+          << CompressionName(c) << " keep=" << keep;
+    }
+  }
+}
+
+TEST(CompressionTest, CorruptedInputIsCorruption) {
+  const std::string data = TextData(200000);
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    std::string packed = Compress(data, c).value();
+    for (size_t pos : {packed.size() / 3, packed.size() - 2}) {
+      std::string damaged = packed;
+      damaged[pos] ^= 0x55;
+      EXPECT_EQ(Decompress(damaged, c).status().code(), StatusCode::kCorruption)
+          << CompressionName(c) << " pos=" << pos;
+    }
+    EXPECT_EQ(Decompress("this is not compressed at all", c).status().code(),
+              StatusCode::kCorruption);
+    EXPECT_EQ(Decompress(packed + "trailing junk", c).status().code(), StatusCode::kCorruption);
+  }
+}
+
+TEST(CompressionTest, SourceErrorsPropagate) {
+  for (Compression c : {Compression::kGzip, Compression::kZstd, Compression::kNone}) {
+    FailingReader source;
+    auto packer = NewCompressingReader(source, c);
+    char buf[16];
+    Result<size_t> r = packer->Read(buf, sizeof(buf));
+    EXPECT_EQ(r.status().code(), StatusCode::kIOError);
+    auto unpacker = NewDecompressingReader(source, c);
+    EXPECT_EQ(unpacker->Read(buf, sizeof(buf)).status().code(), StatusCode::kIOError);
+  }
+}
+
+TEST(CompressionTest, GzipRatioMatchesZlibLevel6) {
+  const std::string data = TextData(8 * kMiB);
+  const size_t ours = Compress(data, Compression::kGzip).value().size();
+  const size_t zlib6 = ZlibDeflateGzip(data, 6).size();
+  std::printf("text %zu bytes: ours %zu (%.2fx), zlib -6 %zu\n", data.size(), ours,
+              double(data.size()) / ours, zlib6);
+  EXPECT_LE(ours, zlib6 * 101 / 100);
+}
+
+TEST(CompressionTest, ZstdThreadsProduceAStandardFrame) {
+  const std::string data = TextData(6 * kMiB);
+  StringReader source(data);
+  CompressOptions opts;
+  opts.threads = 2;
+  auto packer = NewCompressingReader(source, Compression::kZstd, opts);
+  Result<std::string> packed = Drain(*packer);
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  EXPECT_TRUE(RunTool("zstd -q -d -c", *packed) == data);
+}
+
+// Not a pass/fail test: prints single-thread throughput on this machine, per
+// thread CPU second (the wall clock is meaningless on a shared build box).
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST(CompressionTest, Throughput) {
+  const std::string data = TextData(16 * kMiB, 9) + RandomData(16 * kMiB, 9);
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    double t0 = ThreadCpuSeconds();
+    std::string packed = Compress(data, c).value();
+    double t1 = ThreadCpuSeconds();
+    std::string unpacked = Decompress(packed, c).value();
+    double t2 = ThreadCpuSeconds();
+    ASSERT_EQ(unpacked.size(), data.size());
+    std::printf(
+        "%s: compress %.0f MB/s, decompress %.0f MB/s (per CPU second), ratio %.2f "
+        "(half text, half random)\n",
+        std::string(CompressionName(c)).c_str(), data.size() / 1e6 / (t1 - t0),
+        data.size() / 1e6 / (t2 - t1), double(data.size()) / packed.size());
+  }
+}
+
+}  // namespace
+}  // namespace dbbackup::codec
