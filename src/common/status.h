@@ -50,7 +50,9 @@ class [[nodiscard]] Status {
   }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
-  static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m), true}; }
+  static Status Unavailable(std::string m) {
+    return {StatusCode::kUnavailable, std::move(m), true};
+  }
   static Status PermissionDenied(std::string m) {
     return {StatusCode::kPermissionDenied, std::move(m)};
   }
@@ -84,7 +86,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok());
   }
@@ -112,10 +114,10 @@ class [[nodiscard]] Result {
 #define DBB_CONCAT_(a, b) DBB_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function if `expr` is not OK.
-#define DBB_RETURN_IF_ERROR(expr)                    \
-  do {                                               \
-    ::dbbackup::Status dbb_status_ = (expr);         \
-    if (!dbb_status_.ok()) return dbb_status_;       \
+#define DBB_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::dbbackup::Status dbb_status_ = (expr);   \
+    if (!dbb_status_.ok()) return dbb_status_; \
   } while (0)
 
 // `lhs = value of expr` or returns its status from the enclosing function.

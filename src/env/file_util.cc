@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <random>
 
 namespace dbbackup::env {
 namespace {
@@ -69,6 +69,12 @@ Result<uint64_t> FileReader::Size() const {
 Result<std::unique_ptr<FileWriter>> FileWriter::Create(const std::string& path, int mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus("cannot create", path, errno);
+  return std::unique_ptr<FileWriter>(new FileWriter(fd, path));
+}
+
+Result<std::unique_ptr<FileWriter>> FileWriter::OpenExisting(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open", path, errno);
   return std::unique_ptr<FileWriter>(new FileWriter(fd, path));
 }
 
@@ -209,10 +215,13 @@ Result<std::string> ReadFileToString(const std::string& path) {
 }
 
 Status WriteFileAtomic(const std::string& path, const std::string& data, int mode) {
-  DBB_ASSIGN_OR_RETURN(TempFile tmp, TempFile::Create(DirName(path), "." + BaseName(path) + ".tmp"));
+  DBB_ASSIGN_OR_RETURN(TempFile tmp,
+                       TempFile::Create(DirName(path), "." + BaseName(path) + ".tmp"));
   {
-    DBB_RETURN_IF_ERROR(RemoveFile(tmp.path()));
-    DBB_ASSIGN_OR_RETURN(auto w, FileWriter::Create(tmp.path(), mode));
+    if (::chmod(tmp.path().c_str(), static_cast<mode_t>(mode)) != 0) {
+      return ErrnoStatus("cannot chmod", tmp.path(), errno);
+    }
+    DBB_ASSIGN_OR_RETURN(auto w, FileWriter::OpenExisting(tmp.path()));
     DBB_RETURN_IF_ERROR(w->Write(data.data(), data.size()));
     DBB_RETURN_IF_ERROR(w->Sync());
     DBB_RETURN_IF_ERROR(w->Close());
@@ -220,6 +229,11 @@ Status WriteFileAtomic(const std::string& path, const std::string& data, int mod
   DBB_RETURN_IF_ERROR(RenameFile(tmp.path(), path));
   tmp.Release();
   return Status::OK();
+}
+
+std::string DefaultTempDir() {
+  const char* t = std::getenv("TMPDIR");
+  return (t != nullptr && *t != '\0') ? std::string(t) : std::string("/tmp");
 }
 
 Result<uint64_t> FreeSpace(const std::string& path) {

@@ -37,6 +37,8 @@ class FileWriter : public Writer {
   // Fails with kAlreadyExists if `path` exists (O_EXCL), so a writer never
   // truncates somebody's file.
   static Result<std::unique_ptr<FileWriter>> Create(const std::string& path, int mode = 0600);
+  // Opens an existing file (e.g. a TempFile) and truncates it. Never creates.
+  static Result<std::unique_ptr<FileWriter>> OpenExisting(const std::string& path);
   ~FileWriter() override;
   Status Write(const void* data, size_t n) override;
   Status Sync();
@@ -73,7 +75,7 @@ Result<uint64_t> FileSize(const std::string& path);
 Status RemoveFile(const std::string& path);  // OK if absent
 Status MakeDirs(const std::string& path, int mode = 0755);
 Status SyncDir(const std::string& dir);
-std::string DirName(const std::string& path);   // "." for a bare name
+std::string DirName(const std::string& path);  // "." for a bare name
 std::string BaseName(const std::string& path);
 std::string JoinPath(const std::string& a, const std::string& b);
 // Renames `from` to `to` and fsyncs the directory. If `no_replace`, fails with
@@ -82,6 +84,8 @@ Status RenameFile(const std::string& from, const std::string& to, bool no_replac
 Result<std::string> ReadFileToString(const std::string& path);
 // Writes `data` to `path` atomically: temp file beside it, fsync, rename.
 Status WriteFileAtomic(const std::string& path, const std::string& data, int mode = 0644);
+// $TMPDIR if set and non-empty, else "/tmp".
+std::string DefaultTempDir();
 // Free bytes on the file system holding `path`.
 Result<uint64_t> FreeSpace(const std::string& path);
 

@@ -1,0 +1,178 @@
+#include "engine/restore.h"
+
+#include "catalog/keys.h"
+#include "codec/compression.h"
+#include "codec/hashing.h"
+#include "common/log.h"
+#include "engine/util.h"
+#include "env/file_util.h"
+#include "snapshot/database_check.h"
+#include "snapshot/replace.h"
+#include "snapshot/snapshot.h"
+
+namespace dbbackup::engine {
+
+Result<std::string> ResolveKey(const EngineContext& ctx, const std::string& key) {
+  if (!key.empty()) {
+    DBB_RETURN_IF_ERROR(catalog::ValidateUserKey(ctx.prefix, key));
+    return key;
+  }
+  DBB_ASSIGN_OR_RETURN(catalog::BackupEntry latest, catalog::LatestBackup(*ctx.store, ctx.prefix));
+  return latest.key;
+}
+
+Result<FetchResult> FetchBackup(const EngineContext& ctx, const std::string& key,
+                                const std::string& dest_path) {
+  auto head = ctx.store->Head(key);
+  if (!head.ok()) {
+    if (head.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("backup not found: " + key);
+    }
+    return head.status();
+  }
+  FetchResult result;
+  DBB_ASSIGN_OR_RETURN(result.metadata, catalog::FromObjectMetadata(head->metadata));
+  std::string compression_name = result.metadata.compression.empty()
+                                     ? catalog::CompressionFromKey(key)
+                                     : result.metadata.compression;
+  DBB_ASSIGN_OR_RETURN(codec::Compression compression, codec::ParseCompression(compression_name));
+
+  auto body = ctx.store->Get(key);
+  if (!body.ok()) {
+    if (body.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("backup not found: " + key);
+    }
+    return body.status();
+  }
+  CountingReader downloaded(**body, [&](uint64_t n) {
+    if (ctx.progress) ctx.progress(Progress{"download", n, head->size});
+  });
+  auto plain = codec::NewDecompressingReader(downloaded, compression);
+  codec::Hasher sha256(codec::HashAlgorithm::kSha256);
+  codec::HashingReader hashed(*plain, {&sha256});
+  DBB_ASSIGN_OR_RETURN(auto out, env::FileWriter::OpenExisting(dest_path));
+  auto copied = CopyStream(hashed, *out);
+  if (!copied.ok()) return copied.status().Annotate("restoring " + key);
+  DBB_RETURN_IF_ERROR(out->Sync());
+  DBB_RETURN_IF_ERROR(out->Close());
+  result.bytes = *copied;
+  result.sha256 = sha256.FinalHex();
+  if (downloaded.count() != head->size) {
+    return Status::Corruption("backup " + key + " is truncated: got " +
+                              std::to_string(downloaded.count()) + " of " +
+                              std::to_string(head->size) + " bytes");
+  }
+  if (!result.metadata.sha256.empty()) {
+    if (result.metadata.sha256 != result.sha256) {
+      return Status::Corruption("checksum mismatch for " + key + ": expected sha256 " +
+                                result.metadata.sha256 + ", got " + result.sha256);
+    }
+    result.checksum_verified = true;
+  }
+  if (result.bytes != result.metadata.original_size) {
+    return Status::Corruption("backup " + key + " decompressed to " + std::to_string(result.bytes) +
+                              " bytes, metadata says " +
+                              std::to_string(result.metadata.original_size));
+  }
+  return result;
+}
+
+namespace {
+
+// "database.db.pre-restore-20240113_120000" (a new name, never overwriting).
+std::string SafetyCopyPath(const std::string& target, catalog::TimePoint now) {
+  std::string base = target + ".pre-restore-" + catalog::FormatKeyTimestamp(now);
+  std::string path = base;
+  for (int i = 1; env::PathExists(path); ++i) path = base + "-" + std::to_string(i);
+  return path;
+}
+
+}  // namespace
+
+Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions& opts) {
+  const auto t0 = ctx.clock->Monotonic();
+  RestoreReport report;
+  report.target_path = opts.target_path;
+  DBB_ASSIGN_OR_RETURN(report.key, ResolveKey(ctx, opts.key));
+
+  const std::string dir = env::DirName(opts.target_path);
+  if (!env::PathExists(dir)) {
+    return Status::NotFound("restore target directory does not exist: " + dir);
+  }
+  const bool target_exists = env::PathExists(opts.target_path);
+  if (target_exists) {
+    // Refuse early, before downloading, if we could not replace it anyway.
+    Status st = snapshot::CheckDatabaseFile(opts.target_path);
+    if (!st.ok() && st.code() != StatusCode::kInvalidArgument) return st;
+  }
+
+  auto head = ctx.store->Head(report.key);
+  if (!head.ok()) {
+    if (head.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("backup not found: " + report.key);
+    }
+    return head.status();
+  }
+  auto meta = catalog::FromObjectMetadata(head->metadata);
+  if (!meta.ok()) return meta.status().Annotate("backup " + report.key);
+  const uint64_t needed = meta->original_size;
+  DBB_RETURN_IF_ERROR(CheckFreeSpace(dir, needed + needed / 10, "--to"));
+
+  // 1. Download into a temporary file beside the target (same file system,
+  // so the final rename is atomic) and check it.
+  DBB_ASSIGN_OR_RETURN(
+      env::TempFile temp,
+      env::TempFile::Create(dir, "." + env::BaseName(opts.target_path) + ".dbbackup-restore-"));
+  DBB_ASSIGN_OR_RETURN(FetchResult fetched, FetchBackup(ctx, report.key, temp.path()));
+  Status integrity = snapshot::IntegrityCheck(temp.path());
+  if (!integrity.ok()) return integrity.Annotate("backup " + report.key + " failed its check");
+  DBB_ASSIGN_OR_RETURN(snapshot::DbStats stats, snapshot::CountTablesAndRecords(temp.path()));
+
+  // 2. Safety copy, then replace.
+  if (target_exists) {
+    Status is_db = snapshot::CheckDatabaseFile(opts.target_path);
+    if (opts.safety_copy) {
+      report.safety_copy_path = SafetyCopyPath(opts.target_path, ctx.clock->Now());
+      if (is_db.ok()) {
+        DBB_RETURN_IF_ERROR(snapshot::CopyDatabase(opts.target_path, report.safety_copy_path)
+                                .Annotate("keeping a safety copy of " + opts.target_path));
+      } else {
+        // Not a database (damaged beyond SQLite's reach): keep it as it is.
+        DBB_RETURN_IF_ERROR(env::RenameFile(opts.target_path, report.safety_copy_path, true));
+      }
+      log::Info("safety copy of the current database: " + report.safety_copy_path);
+    }
+    if (is_db.ok()) {
+      snapshot::ReplaceOptions replace_opts;
+      replace_opts.busy_timeout_ms = opts.busy_timeout_ms;
+      DBB_RETURN_IF_ERROR(
+          snapshot::ReplaceDatabaseContents(temp.path(), opts.target_path, replace_opts));
+    } else {
+      // Stale journals belong to the damaged file, not to the restored one.
+      for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+        DBB_RETURN_IF_ERROR(env::RemoveFile(opts.target_path + suffix));
+      }
+      DBB_RETURN_IF_ERROR(env::RenameFile(temp.path(), opts.target_path));
+      temp.Release();
+    }
+  } else {
+    // A -wal left beside a missing database would be replayed into the
+    // restored one by the next open: remove stale journals first.
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+      DBB_RETURN_IF_ERROR(env::RemoveFile(opts.target_path + suffix));
+    }
+    DBB_RETURN_IF_ERROR(env::RenameFile(temp.path(), opts.target_path, /*no_replace=*/true));
+    temp.Release();
+  }
+
+  report.original_size = fetched.bytes;
+  report.compressed_size = head->size;
+  report.sha256 = fetched.sha256;
+  report.checksum_verified = fetched.checksum_verified;
+  report.tables = static_cast<int64_t>(stats.tables);
+  report.records = static_cast<int64_t>(stats.records);
+  report.duration_s = Seconds(ctx.clock->Monotonic() - t0);
+  return report;
+}
+
+}  // namespace dbbackup::engine

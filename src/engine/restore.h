@@ -1,0 +1,64 @@
+// Restore: download → decompress → check (sha256 from the metadata, PRAGMA
+// integrity_check) into a temporary file beside the target → safety copy of
+// the current database → replace the target through SQLite's backup API, so
+// an application holding the database open is safe and sees the restored
+// content on its next transaction.
+//
+// Any failure before the final step leaves the target byte-for-byte
+// untouched; the final step is one SQLite transaction.
+#pragma once
+
+#include <string>
+
+#include "engine/engine.h"
+
+namespace dbbackup::engine {
+
+struct RestoreOptions {
+  // The backup to restore; empty = the newest. Must lie under
+  // <prefix>/full/ (keys with ".." are refused).
+  std::string key;
+  // The database to restore into. REQUIRES: non-empty; its directory exists.
+  std::string target_path;
+  // Keep a copy of the current database beside it before replacing it.
+  // Default: true.
+  bool safety_copy = true;
+  // How long to wait for an application's locks on the target. Default: 30 s.
+  int busy_timeout_ms = 30000;
+};
+
+struct RestoreReport {
+  std::string key;
+  std::string target_path;
+  std::string safety_copy_path;  // empty if the target did not exist
+  uint64_t original_size = 0;
+  uint64_t compressed_size = 0;
+  std::string sha256;
+  bool checksum_verified = false;  // false for backups without a sha256
+  int64_t tables = 0;
+  int64_t records = 0;
+  double duration_s = 0;
+};
+
+// kNotFound "backup not found: KEY" / "no backups found in ...",
+// kInvalidArgument for a key outside the prefix, kCorruption for a checksum
+// mismatch, truncated or corrupt object or failed integrity check,
+// kFailedPrecondition for too little disk space.
+Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions& opts);
+
+// Downloads and decompresses `key` into `dest_path` (an existing, empty
+// file), checking the sha256 recorded in the metadata. Shared by restore and
+// verify --deep. Returns the metadata it checked against.
+struct FetchResult {
+  catalog::BackupMetadata metadata;
+  uint64_t bytes = 0;
+  std::string sha256;
+  bool checksum_verified = false;
+};
+Result<FetchResult> FetchBackup(const EngineContext& ctx, const std::string& key,
+                                const std::string& dest_path);
+
+// The key the user asked for (validated), or the newest backup's.
+Result<std::string> ResolveKey(const EngineContext& ctx, const std::string& key);
+
+}  // namespace dbbackup::engine
