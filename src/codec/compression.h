@@ -3,7 +3,8 @@
 // codec's own state), whatever the stream length.
 //
 // Output formats are the standard ones, so backups can be restored by hand:
-//   kGzip: RFC 1952 gzip (plain `gunzip` reads it);
+//   kGzip: RFC 1952 gzip (plain `gunzip` reads it): one member, or with
+//          threads > 1 several concatenated members;
 //   kZstd: zstd frames with content checksums (plain `zstd -d` reads it);
 //   kNone: the input unchanged.
 //
@@ -47,8 +48,12 @@ struct CompressOptions {
   // Codec level, or kDefaultLevel.
   // Default: kDefaultLevel.
   int level = kDefaultLevel;
-  // Worker threads. 1 compresses on the reading thread. More use zstd's
-  // worker threads (multi-threaded zstd is still one standard frame).
+  // Worker threads. 1 compresses on the reading thread with zlib / libzstd.
+  // More: gzip cuts the input into 1 MiB blocks compressed in parallel
+  // (libdeflate) and emits them in order as concatenated gzip members, which
+  // gunzip and NewDecompressingReader read as one stream; zstd uses its own
+  // workers and still writes one standard frame. Memory grows to about
+  // 4 MiB per thread.
   // Default: 1.
   int threads = 1;
 };

@@ -15,6 +15,9 @@ inline constexpr size_t kInputChunk = 256 * 1024;
 
 // REQUIRES: 1 <= level <= 9.
 std::unique_ptr<Reader> NewGzipCompressor(Reader& source, int level);
+// Independent blocks compressed by `threads` workers, emitted in order as
+// concatenated gzip members. REQUIRES: 1 <= level <= 9, threads >= 2.
+std::unique_ptr<Reader> NewParallelGzipCompressor(Reader& source, int level, int threads);
 std::unique_ptr<Reader> NewGzipDecompressor(Reader& source);
 // REQUIRES: 1 <= level <= ZSTD_maxCLevel(), threads >= 1.
 std::unique_ptr<Reader> NewZstdCompressor(Reader& source, int level, int threads);
