@@ -1,0 +1,324 @@
+#include "store/s3/s3_client.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/log.h"
+#include "store/s3/crypto.h"
+#include "store/s3/xml.h"
+
+namespace dbbackup::store::s3 {
+namespace {
+
+// Reads a body the caller keeps in memory, without copying it per attempt.
+class ViewReader : public Reader {
+ public:
+  explicit ViewReader(std::string_view data) : data_(data) {}
+  Result<size_t> Read(void* buf, size_t n) override {
+    size_t k = std::min(n, data_.size() - pos_);
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
+bool IsIpAddress(std::string_view host) {
+  if (host.find(':') != std::string_view::npos) return true;  // IPv6
+  if (host.empty()) return false;
+  return std::all_of(host.begin(), host.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+bool Is2xx(int status) { return status >= 200 && status < 300; }
+
+std::string HostHeader(const std::string& host, const std::string& port) {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (!port.empty()) h += ":" + port;
+  return h;
+}
+
+}  // namespace
+
+Status ValidateS3Options(const S3Options& o) {
+  if (o.bucket.empty()) return Status::InvalidArgument("S3: no bucket configured");
+  if (o.bucket.size() < 3 || o.bucket.size() > 63 ||
+      o.bucket.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string::npos) {
+    return Status::InvalidArgument("S3: invalid bucket name '" + o.bucket +
+                                   "' (3-63 characters of a-z, 0-9, '.', '-')");
+  }
+  if (o.region.empty()) return Status::InvalidArgument("S3: no region configured");
+  if (o.access_key_id.empty() || o.secret_access_key.empty()) {
+    return Status::InvalidArgument(
+        "S3: no credentials configured (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+  }
+  if (o.part_size < kMinPartSize || o.part_size > kMaxPartSize) {
+    return Status::InvalidArgument("S3: part_size must be between 5 MiB and 5 GiB, got " +
+                                   std::to_string(o.part_size));
+  }
+  if (o.concurrency < 1) return Status::InvalidArgument("S3: concurrency must be at least 1");
+  if (o.max_attempts < 1) return Status::InvalidArgument("S3: max_attempts must be at least 1");
+  if (o.max_keys < 1 || o.max_keys > 1000) {
+    return Status::InvalidArgument("S3: max_keys must be between 1 and 1000");
+  }
+  if (o.sse != "AES256" && o.sse != "aws:kms" && o.sse != "none" && !o.sse.empty()) {
+    return Status::InvalidArgument("S3: sse must be AES256, aws:kms or none, got '" + o.sse + "'");
+  }
+  if (!o.sse_kms_key_id.empty() && o.sse != "aws:kms") {
+    return Status::InvalidArgument("S3: sse_kms_key_id is set but sse is not aws:kms");
+  }
+  Result<Endpoint> ep = ResolveEndpoint(o);
+  if (!ep.ok()) return ep.status();
+  return Status::OK();
+}
+
+Result<Endpoint> ResolveEndpoint(const S3Options& o) {
+  Endpoint ep;
+  if (o.endpoint.empty()) {
+    ep.scheme = "https";
+    ep.host = "s3." + o.region + ".amazonaws.com";
+    ep.path_style = o.force_path_style.value_or(o.bucket.find('.') != std::string::npos);
+    return ep;
+  }
+  std::string_view url = o.endpoint;
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    return Status::InvalidArgument("S3: endpoint '" + o.endpoint +
+                                   "' must start with https:// or http://");
+  }
+  ep.scheme = std::string(url.substr(0, sep));
+  if (ep.scheme != "https" && ep.scheme != "http") {
+    return Status::InvalidArgument("S3: endpoint '" + o.endpoint + "' must use https or http");
+  }
+  if (ep.scheme == "http" && !o.allow_http) {
+    return Status::InvalidArgument("S3: endpoint '" + o.endpoint +
+                                   "' uses plain http; set allow_http to permit it");
+  }
+  std::string_view rest = url.substr(sep + 3);
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@") != std::string_view::npos) {
+    return Status::InvalidArgument("S3: endpoint '" + o.endpoint +
+                                   "' must be scheme://host[:port] without a path");
+  }
+  std::string_view hostport = rest;
+  if (hostport.starts_with("[")) {
+    size_t close = hostport.find(']');
+    if (close == std::string_view::npos) {
+      return Status::InvalidArgument("S3: endpoint '" + o.endpoint + "' has an unclosed '['");
+    }
+    ep.host = std::string(hostport.substr(1, close - 1));
+    if (close + 1 < hostport.size()) {
+      if (hostport[close + 1] != ':') {
+        return Status::InvalidArgument("S3: bad endpoint '" + o.endpoint + "'");
+      }
+      ep.port = std::string(hostport.substr(close + 2));
+    }
+  } else {
+    size_t colon = hostport.rfind(':');
+    ep.host = std::string(hostport.substr(0, colon));
+    if (colon != std::string_view::npos) ep.port = std::string(hostport.substr(colon + 1));
+  }
+  if (ep.host.empty() ||
+      (!ep.port.empty() && ep.port.find_first_not_of("0123456789") != std::string::npos)) {
+    return Status::InvalidArgument("S3: bad endpoint '" + o.endpoint + "'");
+  }
+  if ((ep.scheme == "https" && ep.port == "443") || (ep.scheme == "http" && ep.port == "80")) {
+    ep.port.clear();
+  }
+  ep.path_style = o.force_path_style.value_or(IsIpAddress(ep.host) || ep.host == "localhost" ||
+                                              o.bucket.find('.') != std::string::npos);
+  return ep;
+}
+
+S3Client::S3Client(S3Options options, env::Clock& clock, std::unique_ptr<HttpTransport> transport)
+    : options_(std::move(options)),
+      clock_(clock),
+      transport_(std::move(transport)),
+      rng_(std::random_device{}()) {
+  Result<Endpoint> ep = ResolveEndpoint(options_);
+  if (ep.ok()) endpoint_ = *ep;
+}
+
+std::string S3Client::EndpointUrl() const {
+  return endpoint_.scheme + "://" + HostHeader(endpoint_.host, endpoint_.port);
+}
+
+RequestContext S3Client::Context(std::string action, std::string key) const {
+  return RequestContext{std::move(action), options_.bucket, std::move(key), options_.region};
+}
+
+HttpRequest S3Client::BuildHttpRequest(const S3Request& r, std::string_view payload_sha256,
+                                       std::chrono::system_clock::time_point now) const {
+  std::string host = HostHeader(endpoint_.host, endpoint_.port);
+  std::string path;
+  if (endpoint_.path_style) {
+    path = "/" + options_.bucket;
+    if (!r.key.empty()) path += "/" + r.key;
+  } else {
+    host = options_.bucket + "." + host;
+    path = "/" + r.key;
+  }
+
+  SigningRequest s;
+  s.method = r.method;
+  s.path = path;
+  s.query = r.query;
+  s.payload_hash = std::string(payload_sha256);
+  s.headers.emplace_back("host", host);
+  s.headers.emplace_back("x-amz-date", FormatAmzDate(now));
+  s.headers.emplace_back("x-amz-content-sha256", s.payload_hash);
+  if (!options_.session_token.empty()) {
+    s.headers.emplace_back("x-amz-security-token", options_.session_token);
+  }
+  for (const auto& h : r.headers) s.headers.push_back(h);
+  Signature sig = SignV4(
+      s, Credentials{options_.access_key_id, options_.secret_access_key, options_.session_token},
+      SigningScope{options_.region, "s3", now});
+
+  HttpRequest out;
+  out.method = r.method;
+  out.url = endpoint_.scheme + "://" + host + UriEncode(path, true);
+  std::string query = CanonicalQueryString(r.query);
+  if (!query.empty()) out.url += "?" + query;
+  out.headers = std::move(s.headers);
+  out.headers.emplace_back("Authorization", std::move(sig.authorization));
+  return out;
+}
+
+Status S3Client::AnnotateTransportError(const Status& s) const {
+  // The transport says what failed; the hint says which setting to check.
+  if (s.code() == StatusCode::kUnavailable &&
+      (s.message().starts_with("cannot connect") || s.message().starts_with("cannot resolve"))) {
+    return Status(s.code(), s.message() + " (check S3_ENDPOINT_URL)", s.retryable());
+  }
+  return s;
+}
+
+std::chrono::milliseconds S3Client::Backoff(int retry) {
+  int64_t cap = options_.retry_base_delay.count();
+  for (int i = 0; i < retry && cap < options_.retry_max_delay.count(); ++i) cap *= 2;
+  cap = std::min<int64_t>(cap, options_.retry_max_delay.count());
+  std::lock_guard<std::mutex> lock(rng_mu_);
+  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(0, cap)(rng_));
+}
+
+Result<std::unique_ptr<HttpResponseStream>> S3Client::OpenOnce(const S3Request& r,
+                                                               std::string_view payload_sha256,
+                                                               Reader* body) {
+  HttpRequest req = BuildHttpRequest(r, payload_sha256, clock_.Now());
+  if (body != nullptr) {
+    req.body = body;
+    req.body_length = r.body.size();
+  }
+  Result<std::unique_ptr<HttpResponseStream>> sent = transport_->Send(req);
+  if (!sent.ok()) return AnnotateTransportError(sent.status());
+  std::unique_ptr<HttpResponseStream> stream = std::move(sent).value();
+  const int status = stream->status();
+  if (Is2xx(status) || std::count(r.accept_statuses.begin(), r.accept_statuses.end(), status)) {
+    return stream;
+  }
+  // An error: its body is a small XML document worth reading for <Code>.
+  std::string body_text;
+  char buf[8192];
+  while (body_text.size() < (1 << 20)) {
+    Result<size_t> n = stream->Read(buf, sizeof(buf));
+    if (!n.ok() || *n == 0) break;
+    body_text.append(buf, *n);
+  }
+  return MapErrorResponse(status, stream->headers(), body_text,
+                          RequestContext{r.action, options_.bucket, r.key, options_.region});
+}
+
+Result<std::unique_ptr<HttpResponseStream>> S3Client::Open(const S3Request& r) {
+  const std::string payload_sha256 = Sha256Hex(r.body);
+  Status last;
+  for (int attempt = 1;; ++attempt) {
+    ViewReader body(r.body);
+    Result<std::unique_ptr<HttpResponseStream>> res =
+        OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body);
+    if (res.ok() || !res.status().retryable() || attempt >= options_.max_attempts) return res;
+    std::chrono::milliseconds delay = Backoff(attempt - 1);
+    log::Warning("s3: " + r.method + " " + ResourceArn(options_.bucket, r.key) + " attempt " +
+                 std::to_string(attempt) + "/" + std::to_string(options_.max_attempts) +
+                 " failed: " + res.status().message() + "; retrying in " +
+                 std::to_string(delay.count()) + " ms");
+    clock_.Sleep(delay);
+  }
+}
+
+Result<HttpResponse> S3Client::Call(const S3Request& r) {
+  const std::string payload_sha256 = Sha256Hex(r.body);
+  for (int attempt = 1;; ++attempt) {
+    ViewReader body(r.body);
+    Status failure;
+    Result<std::unique_ptr<HttpResponseStream>> opened =
+        OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body);
+    if (!opened.ok()) {
+      failure = opened.status();
+    } else {
+      HttpResponse response;
+      response.status = (*opened)->status();
+      response.headers = (*opened)->headers();
+      Result<std::string> all = ReadAll(**opened);
+      if (!all.ok()) {
+        failure = all.status();
+      } else {
+        response.body = std::move(all).value();
+        failure = r.check ? r.check(response) : Status::OK();
+        if (failure.ok()) return response;
+      }
+    }
+    if (!failure.retryable() || attempt >= options_.max_attempts) return failure;
+    std::chrono::milliseconds delay = Backoff(attempt - 1);
+    log::Warning("s3: " + r.method + " " + ResourceArn(options_.bucket, r.key) + " attempt " +
+                 std::to_string(attempt) + "/" + std::to_string(options_.max_attempts) +
+                 " failed: " + failure.message() + "; retrying in " +
+                 std::to_string(delay.count()) + " ms");
+    clock_.Sleep(delay);
+  }
+}
+
+Status S3Client::CreateBucket() {
+  S3Request r;
+  r.method = "PUT";
+  r.action = "s3:CreateBucket";
+  std::string body;
+  if (options_.region != "us-east-1") body = BuildCreateBucketConfiguration(options_.region);
+  r.body = body;
+  Result<HttpResponse> res = Call(r);
+  if (!res.ok() && res.status().code() == StatusCode::kAlreadyExists &&
+      res.status().message().find("BucketAlreadyOwnedByYou") != std::string::npos) {
+    return Status::OK();
+  }
+  return res.status();
+}
+
+Status S3Client::DeleteBucketAndContents() {
+  std::string token;
+  do {
+    S3Request list;
+    list.action = "s3:ListBucket";
+    list.query = {{"list-type", "2"}};
+    if (!token.empty()) list.query.emplace_back("continuation-token", token);
+    DBB_ASSIGN_OR_RETURN(HttpResponse page, Call(list));
+    DBB_ASSIGN_OR_RETURN(ListObjectsV2Result parsed, ParseListObjectsV2(page.body));
+    for (const ListedObject& o : parsed.objects) {
+      S3Request del;
+      del.method = "DELETE";
+      del.action = "s3:DeleteObject";
+      del.key = o.key;
+      del.accept_statuses = {404};
+      DBB_RETURN_IF_ERROR(Call(del).status());
+    }
+    token = parsed.is_truncated ? parsed.next_continuation_token : "";
+  } while (!token.empty());
+  S3Request r;
+  r.method = "DELETE";
+  r.action = "s3:DeleteBucket";
+  return Call(r).status();
+}
+
+}  // namespace dbbackup::store::s3

@@ -1,0 +1,299 @@
+#include "store/s3/s3_store.h"
+
+#include <cstdlib>
+
+#include "store/s3/crypto.h"
+#include "store/s3/curl_transport.h"
+#include "store/s3/multipart.h"
+#include "store/s3/xml.h"
+
+namespace dbbackup::store {
+namespace {
+
+using s3::HeaderList;
+using s3::HttpResponse;
+using s3::HttpResponseStream;
+using s3::S3Request;
+
+constexpr std::string_view kMetaPrefix = "x-amz-meta-";
+
+Status ValidateMetadata(const Metadata& metadata) {
+  size_t total = 0;
+  for (const auto& [k, v] : metadata) {
+    if (k.empty() || k.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != k.npos) {
+      return Status::InvalidArgument("metadata key '" + k + "' must be [a-z0-9-]");
+    }
+    for (unsigned char c : v) {
+      if (c < 0x20 || c > 0x7e) {
+        return Status::InvalidArgument("metadata value of '" + k + "' must be printable ASCII");
+      }
+    }
+    total += kMetaPrefix.size() + k.size() + v.size();
+  }
+  // S3 caps user metadata at 2 KB; failing here beats a late 400.
+  if (total > 2048) return Status::InvalidArgument("metadata exceeds S3's 2 KB limit");
+  return Status::OK();
+}
+
+// Get's reader: streams the response and insists on Content-Length bytes, so
+// a cut connection never looks like a shorter object.
+class ObjectReader : public Reader {
+ public:
+  ObjectReader(std::unique_ptr<HttpResponseStream> stream, std::string key)
+      : stream_(std::move(stream)), key_(std::move(key)) {
+    if (auto len = stream_->Header("content-length")) {
+      expected_ = std::strtoull(len->c_str(), nullptr, 10);
+    }
+  }
+
+  Result<size_t> Read(void* buf, size_t n) override {
+    if (!sticky_.ok()) return sticky_;
+    Result<size_t> k = stream_->Read(buf, n);
+    if (!k.ok()) {
+      sticky_ = k.status().Annotate("reading " + key_);
+      return sticky_;
+    }
+    got_ += *k;
+    if (*k == 0 && n > 0 && expected_ && got_ < *expected_) {
+      sticky_ = Status(StatusCode::kIOError,
+                       "reading " + key_ + ": truncated: got " + std::to_string(got_) + " of " +
+                           std::to_string(*expected_) + " bytes",
+                       true);
+      return sticky_;
+    }
+    return k;
+  }
+
+ private:
+  std::unique_ptr<HttpResponseStream> stream_;
+  std::string key_;
+  std::optional<uint64_t> expected_;
+  uint64_t got_ = 0;
+  Status sticky_;
+};
+
+ObjectInfo InfoFromHeaders(const std::string& key, const HeaderList& headers) {
+  ObjectInfo info;
+  info.key = key;
+  for (const auto& [name, value] : headers) {
+    if (name == "content-length") {
+      info.size = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (name == "etag") {
+      info.etag = s3::StripQuotes(value);
+    } else if (name == "last-modified") {
+      info.last_modified_unix = s3::ParseHttpDate(value).value_or(0);
+    } else if (name.starts_with(kMetaPrefix)) {
+      info.metadata[name.substr(kMetaPrefix.size())] = value;
+    }
+  }
+  return info;
+}
+
+}  // namespace
+
+S3ObjectStore::S3ObjectStore(s3::S3Options options, env::Clock& clock,
+                             std::unique_ptr<s3::HttpTransport> transport)
+    : init_status_(s3::ValidateS3Options(options)),
+      clock_(clock),
+      client_(std::move(options), clock, std::move(transport)) {}
+
+std::string S3ObjectStore::Describe() const {
+  const s3::S3Options& o = client_.options();
+  std::string d = "s3://" + o.bucket;
+  if (!o.endpoint.empty()) d += " at " + o.endpoint;
+  return d;
+}
+
+Status S3ObjectStore::Validate(const std::string& key) const {
+  DBB_RETURN_IF_ERROR(init_status_);
+  if (key.empty()) return Status::InvalidArgument("empty object key");
+  if (key.size() > 1024) return Status::InvalidArgument("object key longer than 1024 bytes");
+  return Status::OK();
+}
+
+Status S3ObjectStore::ExplainDenied(const Status& denied) {
+  // ListObjectsV2 needs s3:ListBucket, like HeadBucket, and answers with an
+  // <Error> body that says whether the key id or the signature was wrong.
+  S3Request probe;
+  probe.action = "s3:ListBucket";
+  probe.query = {{"list-type", "2"}, {"max-keys", "1"}};
+  Result<HttpResponse> res = client_.Call(probe);
+  if (!res.ok() && res.status().code() == StatusCode::kPermissionDenied &&
+      res.status().message().find("check AWS_") != std::string::npos) {
+    return res.status();
+  }
+  return denied;
+}
+
+Status S3ObjectStore::CheckReady() {
+  DBB_RETURN_IF_ERROR(init_status_);
+  S3Request r;
+  r.method = "HEAD";
+  r.action = "s3:ListBucket";
+  Result<HttpResponse> res = client_.Call(r);
+  if (!res.ok() && res.status().code() == StatusCode::kPermissionDenied) {
+    return ExplainDenied(res.status());
+  }
+  return res.status();
+}
+
+HeaderList S3ObjectStore::ObjectHeaders(const PutOptions& opts) const {
+  const s3::S3Options& o = client_.options();
+  HeaderList h;
+  h.emplace_back("Content-Type",
+                 opts.content_type.empty() ? "application/octet-stream" : opts.content_type);
+  if (o.sse == "AES256" || o.sse == "aws:kms") {
+    h.emplace_back("x-amz-server-side-encryption", o.sse);
+    if (!o.sse_kms_key_id.empty()) {
+      h.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", o.sse_kms_key_id);
+    }
+  }
+  for (const auto& [k, v] : opts.metadata) h.emplace_back(std::string(kMetaPrefix) + k, v);
+  return h;
+}
+
+Result<ObjectInfo> S3ObjectStore::PutSingle(const std::string& key, std::string data,
+                                            const PutOptions& opts) {
+  S3Request r;
+  r.method = "PUT";
+  r.action = "s3:PutObject";
+  r.key = key;
+  r.headers = ObjectHeaders(opts);
+  r.headers.emplace_back("Content-MD5", s3::Base64Encode(s3::Md5(data)));
+  if (opts.if_none_match) r.headers.emplace_back("If-None-Match", "*");
+  r.body = data;
+  DBB_ASSIGN_OR_RETURN(HttpResponse res, client_.Call(r));
+  ObjectInfo info;
+  info.key = key;
+  info.size = data.size();
+  info.etag = s3::StripQuotes(res.Header("etag").value_or(""));
+  return info;
+}
+
+Result<ObjectInfo> S3ObjectStore::Put(const std::string& key, Reader& body,
+                                      const PutOptions& opts) {
+  DBB_RETURN_IF_ERROR(Validate(key));
+  DBB_RETURN_IF_ERROR(ValidateMetadata(opts.metadata));
+  const size_t part_size = client_.options().part_size;
+
+  std::string first(part_size, '\0');
+  DBB_ASSIGN_OR_RETURN(size_t n, ReadFull(body, first.data(), first.size()));
+  first.resize(n);
+  std::string second;
+  if (n == part_size) {
+    second.resize(part_size);
+    DBB_ASSIGN_OR_RETURN(size_t m, ReadFull(body, second.data(), second.size()));
+    second.resize(m);
+  }
+
+  Result<ObjectInfo> info = Status::IOError("unreachable");
+  if (second.empty()) {
+    info = PutSingle(key, std::move(first), opts);
+  } else {
+    s3::MultipartParams params;
+    params.part_size = part_size;
+    params.concurrency = client_.options().concurrency;
+    params.create_headers = ObjectHeaders(opts);
+    params.if_none_match = opts.if_none_match;
+    Result<s3::MultipartResult> mp = s3::UploadMultipart(
+        client_, key, std::move(first), std::move(second), body, params, abort_denied_warned_);
+    if (!mp.ok()) return mp.status();
+    ObjectInfo o;
+    o.key = key;
+    o.size = mp->size;
+    o.etag = mp->etag;
+    info = std::move(o);
+  }
+  if (!info.ok()) return info.status();
+  info->metadata = opts.metadata;
+  info->last_modified_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+  return info;
+}
+
+Result<std::unique_ptr<Reader>> S3ObjectStore::Get(const std::string& key,
+                                                   std::optional<ByteRange> range) {
+  DBB_RETURN_IF_ERROR(Validate(key));
+  S3Request r;
+  r.action = "s3:GetObject";
+  r.key = key;
+  if (range) {
+    if (range->length && *range->length == 0) {
+      // HTTP cannot express an empty range; still report a missing object.
+      DBB_RETURN_IF_ERROR(Head(key).status());
+      return std::unique_ptr<Reader>(std::make_unique<StringReader>(""));
+    }
+    std::string spec = "bytes=" + std::to_string(range->offset) + "-";
+    if (range->length) spec += std::to_string(range->offset + *range->length - 1);
+    r.headers.emplace_back("Range", spec);
+  }
+  DBB_ASSIGN_OR_RETURN(std::unique_ptr<HttpResponseStream> stream, client_.Open(r));
+  return std::unique_ptr<Reader>(std::make_unique<ObjectReader>(std::move(stream), key));
+}
+
+Result<ObjectInfo> S3ObjectStore::Head(const std::string& key) {
+  DBB_RETURN_IF_ERROR(Validate(key));
+  S3Request r;
+  r.method = "HEAD";
+  r.action = "s3:GetObject";
+  r.key = key;
+  Result<HttpResponse> res = client_.Call(r);
+  if (!res.ok()) {
+    if (res.status().code() == StatusCode::kPermissionDenied) return ExplainDenied(res.status());
+    return res.status();
+  }
+  return InfoFromHeaders(key, res->headers);
+}
+
+Result<ListPage> S3ObjectStore::List(const std::string& prefix, const std::string& page_token) {
+  DBB_RETURN_IF_ERROR(init_status_);
+  S3Request r;
+  r.action = "s3:ListBucket";
+  r.query = {{"list-type", "2"}, {"max-keys", std::to_string(client_.options().max_keys)}};
+  if (!prefix.empty()) r.query.emplace_back("prefix", prefix);
+  if (!page_token.empty()) r.query.emplace_back("continuation-token", page_token);
+  DBB_ASSIGN_OR_RETURN(HttpResponse res, client_.Call(r));
+  DBB_ASSIGN_OR_RETURN(s3::ListObjectsV2Result parsed, s3::ParseListObjectsV2(res.body));
+  ListPage page;
+  for (s3::ListedObject& o : parsed.objects) {
+    ObjectInfo info;
+    info.key = std::move(o.key);
+    info.size = o.size;
+    info.etag = std::move(o.etag);
+    info.last_modified_unix = o.last_modified_unix;
+    page.objects.push_back(std::move(info));
+  }
+  if (parsed.is_truncated) page.next_page_token = std::move(parsed.next_continuation_token);
+  return page;
+}
+
+Status S3ObjectStore::Delete(const std::string& key) {
+  DBB_RETURN_IF_ERROR(Validate(key));
+  S3Request r;
+  r.method = "DELETE";
+  r.action = "s3:DeleteObject";
+  r.key = key;
+  r.accept_statuses = {404};
+  DBB_ASSIGN_OR_RETURN(HttpResponse res, client_.Call(r));
+  if (res.status == 404) {
+    // A missing key is fine; a missing bucket is not.
+    std::optional<s3::S3ErrorBody> err = s3::ParseErrorBody(res.body);
+    if (err && err->code == "NoSuchBucket") {
+      return s3::MapS3Error(*err, res.status, res.headers, client_.Context(r.action, key));
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<S3ObjectStore>> NewS3ObjectStore(s3::S3Options options, env::Clock& clock) {
+  DBB_RETURN_IF_ERROR(s3::ValidateS3Options(options));
+  s3::CurlTransportOptions t;
+  t.connect_timeout = options.connect_timeout;
+  t.stall_timeout = options.stall_timeout;
+  t.ca_bundle = options.ca_bundle;
+  t.max_idle_handles = static_cast<size_t>(options.concurrency) + 4;
+  auto transport = std::make_unique<s3::CurlTransport>(std::move(t));
+  return std::make_unique<S3ObjectStore>(std::move(options), clock, std::move(transport));
+}
+
+}  // namespace dbbackup::store
