@@ -1,0 +1,95 @@
+#include "cli/config.h"
+
+#include <gtest/gtest.h>
+
+namespace dbbackup::cli {
+namespace {
+
+TEST(DotEnvTest, ParsesTheUsualShapes) {
+  auto env = ParseDotEnv(
+      "# comment\n"
+      "AWS_ACCESS_KEY_ID=AKIA123\n"
+      "export AWS_REGION=eu-west-1\n"
+      "S3_BACKUP_BUCKET = my-bucket  # trailing comment\n"
+      "QUOTED=\"a b # not a comment\"\n"
+      "SINGLE='x=y'\n"
+      "ESCAPED=\"line1\\nline2\"\n"
+      "EMPTY=\n"
+      "\r\n");
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_EQ(env->at("AWS_ACCESS_KEY_ID"), "AKIA123");
+  EXPECT_EQ(env->at("AWS_REGION"), "eu-west-1");
+  EXPECT_EQ(env->at("S3_BACKUP_BUCKET"), "my-bucket");
+  EXPECT_EQ(env->at("QUOTED"), "a b # not a comment");
+  EXPECT_EQ(env->at("SINGLE"), "x=y");
+  EXPECT_EQ(env->at("ESCAPED"), "line1\nline2");
+  EXPECT_EQ(env->at("EMPTY"), "");
+}
+
+TEST(DotEnvTest, ErrorsNameTheLine) {
+  auto env = ParseDotEnv("A=1\nthis is not an assignment\n");
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(env.status().message().find("line 2"), std::string::npos);
+  EXPECT_FALSE(ParseDotEnv("A=\"unterminated\n").ok());
+  EXPECT_FALSE(ParseDotEnv("1BAD=x\n").ok());
+}
+
+TEST(ConfigTest, DefaultsAreTheSeeds) {
+  auto c = LoadConfig({}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->database_path, "database.db");
+  EXPECT_EQ(c->retention_days, 30);
+  EXPECT_EQ(c->min_keep, 1);
+  EXPECT_EQ(c->prefix, "backups");
+  EXPECT_EQ(c->sse, "AES256");
+  EXPECT_EQ(c->region, "us-east-1");
+  EXPECT_EQ(c->local_dir, "./backups-local");
+  EXPECT_TRUE(c->LocalMode());
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+}
+
+TEST(ConfigTest, EnvironmentWinsOverDotEnv) {
+  auto c = LoadConfig({{"S3_BACKUP_BUCKET", "from-env"}, {"AWS_ACCESS_KEY_ID", "AK"}},
+                      {{"S3_BACKUP_BUCKET", "from-file"},
+                       {"AWS_SECRET_ACCESS_KEY", "SK"},
+                       {"BACKUP_RETENTION_DAYS", "7"}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->bucket, "from-env");
+  EXPECT_EQ(c->secret_access_key, "SK");
+  EXPECT_EQ(c->retention_days, 7);
+  EXPECT_EQ(c->credential_source, "environment");
+  EXPECT_FALSE(c->LocalMode());
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+}
+
+TEST(ConfigTest, EndpointAliases) {
+  EXPECT_EQ(LoadConfig({{"AWS_ENDPOINT_URL", "http://b"}}, {})->endpoint, "http://b");
+  EXPECT_EQ(LoadConfig({{"AWS_ENDPOINT_URL", "http://b"}, {"AWS_ENDPOINT_URL_S3", "http://a"}}, {})
+                ->endpoint,
+            "http://a");
+  EXPECT_EQ(LoadConfig({{"S3_ENDPOINT_URL", "http://c"}, {"AWS_ENDPOINT_URL_S3", "http://a"}}, {})
+                ->endpoint,
+            "http://c");
+}
+
+TEST(ConfigTest, BadValuesNameTheVariable) {
+  auto c = LoadConfig({{"BACKUP_RETENTION_DAYS", "thirty"}}, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("BACKUP_RETENTION_DAYS"), std::string::npos);
+  EXPECT_FALSE(LoadConfig({{"BACKUP_RETENTION_DAYS", "-1"}}, {}).ok());
+  EXPECT_FALSE(LoadConfig({{"BACKUP_MIN_KEEP", "0"}}, {}).ok());
+  EXPECT_FALSE(LoadConfig({{"S3_FORCE_PATH_STYLE", "maybe"}}, {}).ok());
+}
+
+TEST(ConfigTest, HalfConfiguredS3IsAnError) {
+  auto bucket_only = LoadConfig({{"S3_BACKUP_BUCKET", "b"}}, {});
+  ASSERT_TRUE(bucket_only.ok());
+  Status s = ValidateConfig(*bucket_only);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
+  auto keys_only = LoadConfig({{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "b"}}, {});
+  EXPECT_NE(ValidateConfig(*keys_only).message().find("S3_BACKUP_BUCKET"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dbbackup::cli
