@@ -77,7 +77,8 @@ Result<CompleteOutcome> ParseCompleteMultipartUpload(std::string_view body) {
   std::string_view name = root.name();
   if (name == "Error") {
     out.error = ErrorFrom(root);
-  } else if (name == "CompleteMultipartUploadResult") {
+  } else if (name.starts_with("CompleteMultipartUpload")) {
+    // "...Result" on AWS and RGW; moto 5 says "...Response".
     out.result = CompleteMultipartUploadResult{StripQuotes(Text(root, "ETag"))};
   } else {
     return Status::Corruption("CompleteMultipartUpload response has root <" + std::string(name) +
