@@ -78,6 +78,13 @@ Status BackupAll(sqlite3* src, sqlite3* dst, int busy_timeout_ms, std::string_vi
   auto delay = std::chrono::milliseconds(1);
   int rc;
   for (;;) {
+    // SQLite's busy handlers wait inside step() too; giving them only what is
+    // left keeps the total wait within busy_timeout_ms.
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const int left_ms = static_cast<int>(std::max<int64_t>(left.count(), 0));
+    sqlite3_busy_timeout(src, left_ms);
+    sqlite3_busy_timeout(dst, left_ms);
     // -1 copies every page while holding one read transaction on the source:
     // a partial step would release it and restart after every source write.
     rc = sqlite3_backup_step(backup, -1);

@@ -42,7 +42,8 @@ Result<std::string> QueryText(sqlite3* db, const std::string& sql, std::string_v
 // `dst` in a single sqlite3_backup_step(-1), so the source is read inside one
 // read transaction and the destination is written in one write transaction.
 // Retries SQLITE_BUSY/SQLITE_LOCKED with capped exponential backoff until
-// `busy_timeout_ms` has passed, then returns retryable kUnavailable.
+// `busy_timeout_ms` has passed, then returns retryable kUnavailable. Sets
+// both connections' busy timeouts to the time left as it goes.
 // `what` prefixes error messages.
 Status BackupAll(sqlite3* src, sqlite3* dst, int busy_timeout_ms, std::string_view what);
 
