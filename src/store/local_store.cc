@@ -481,6 +481,52 @@ Status LocalObjectStore::Delete(const std::string& key) {
   return Status::OK();
 }
 
+Result<size_t> LocalObjectStore::RemoveStaleTemporaries(std::chrono::seconds min_age) {
+  const int64_t cutoff =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_->Now().time_since_epoch() - min_age)
+          .count();
+  size_t removed = 0;
+  DBB_RETURN_IF_ERROR(CollectStale(root_, cutoff, &removed));
+  return removed;
+}
+
+Status LocalObjectStore::CollectStale(const std::string& dir_path, int64_t cutoff_unix,
+                                      size_t* removed) {
+  std::vector<std::string> subdirs;
+  {
+    std::unique_ptr<DIR, DirCloser> dir(::opendir(dir_path.c_str()));
+    if (!dir) {
+      if (errno == ENOENT || errno == ENOTDIR) return Status::OK();
+      return ErrnoStatus("cannot list directory", dir_path, errno);
+    }
+    for (;;) {
+      errno = 0;
+      struct dirent* e = ::readdir(dir.get());
+      if (e == nullptr) {
+        if (errno != 0) return ErrnoStatus("cannot list directory", dir_path, errno);
+        break;
+      }
+      std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      struct stat st;
+      if (::fstatat(::dirfd(dir.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      std::string path = env::JoinPath(dir_path, e->d_name);
+      if (S_ISDIR(st.st_mode)) {
+        subdirs.push_back(std::move(path));
+      } else if (S_ISREG(st.st_mode) && name.starts_with(kTempPrefix) &&
+                 st.st_mtime < cutoff_unix) {
+        DBB_RETURN_IF_ERROR(env::RemoveFile(path));
+        ++*removed;
+      }
+    }
+  }
+  for (const std::string& sub : subdirs) {
+    DBB_RETURN_IF_ERROR(CollectStale(sub, cutoff_unix, removed));
+    PruneEmptyDirs(sub);
+  }
+  return Status::OK();
+}
+
 void LocalObjectStore::PruneEmptyDirs(std::string dir) {
   // rmdir only ever removes an empty directory, so racing with a Put that is
   // about to use it is safe: that Put retries creating it.

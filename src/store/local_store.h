@@ -20,8 +20,8 @@
 // ".dbbackup-tmp-*" in the destination directory (hashed on the way), which is
 // fsynced; the sidecar is written the same way and renamed into place; then
 // the data file is renamed into place. The data file appearing is the commit
-// point. Temporaries of a crashed Put are never listed; nothing removes them
-// automatically yet.
+// point. Temporaries of a crashed Put are never listed;
+// RemoveStaleTemporaries() collects them.
 //
 // Files are created 0600 and directories 0700, since they hold databases.
 // List does not follow symbolic links below ROOT (ROOT itself may be one).
@@ -35,6 +35,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -95,6 +96,13 @@ class LocalObjectStore : public ObjectStore {
   // empty, up to but not including ROOT.
   Status Delete(const std::string& key) override;
 
+  // Removes the ".dbbackup-tmp-*" files below ROOT last modified more than
+  // `min_age` ago (what crashed Puts left), then the directories that left
+  // empty. Returns how many files it removed. A Put in progress keeps writing
+  // its temporary file, so a `min_age` longer than any single upload's stall
+  // is safe to run beside live Puts. Not needed for correctness, only space.
+  Result<size_t> RemoveStaleTemporaries(std::chrono::seconds min_age);
+
   const std::string& root() const { return root_; }
 
  private:
@@ -106,6 +114,7 @@ class LocalObjectStore : public ObjectStore {
   Status CommitPut(const std::string& key, env::TempFile& data_tmp, env::TempFile& meta_tmp,
                    bool if_none_match);
   void PruneEmptyDirs(std::string dir);
+  Status CollectStale(const std::string& dir, int64_t cutoff_unix, size_t* removed);
 
   const LocalStoreOptions options_;
   const std::string root_;  // absolute, no trailing '/' (unless "/")

@@ -1,5 +1,6 @@
 #include "store/local_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -150,6 +151,29 @@ TEST_F(LocalStoreTest, FailedPutRemovesItsTemporaries) {
   auto r = store_->Put("dir/obj", body, {});
   EXPECT_EQ(r.status().code(), StatusCode::kIOError);
   EXPECT_EQ(FilesOnDisk(), (std::vector<std::string>{"dir/other", "dir/other.meta.json"}));
+}
+
+TEST_F(LocalStoreTest, RemoveStaleTemporariesCollectsCrashLeftovers) {
+  ASSERT_TRUE(Put("keep/obj", "data").ok());
+  WriteRaw("keep/.dbbackup-tmp-old1", "stale");
+  WriteRaw("gone/deep/.dbbackup-tmp-old2", "stale");
+  WriteRaw("keep/.dbbackup-tmp-new", "a Put in progress");
+  auto set_mtime = [&](const std::string& rel, int64_t unix) {
+    struct timespec times[2] = {{unix, 0}, {unix, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (root_ + "/" + rel).c_str(), times, 0), 0);
+  };
+  set_mtime("keep/.dbbackup-tmp-old1", kT0 - 7200);
+  set_mtime("gone/deep/.dbbackup-tmp-old2", kT0 - 7200);
+  set_mtime("keep/.dbbackup-tmp-new", kT0 - 60);
+  set_mtime("keep/obj", kT0 - 7200);  // objects are never touched, however old
+
+  auto removed = store_->RemoveStaleTemporaries(std::chrono::hours(1));
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 2u);
+  EXPECT_EQ(FilesOnDisk(),
+            (std::vector<std::string>{"keep/.dbbackup-tmp-new", "keep/obj", "keep/obj.meta.json"}));
+  EXPECT_FALSE(fs::exists(root_ + "/gone"));
+  EXPECT_TRUE(fs::is_directory(root_));
 }
 
 TEST_F(LocalStoreTest, DeletePrunesEmptyDirectoriesButNotRoot) {
