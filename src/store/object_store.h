@@ -2,7 +2,8 @@
 // byte streams; it knows nothing of SQLite, backups or retention. Backends:
 // LocalObjectStore (a directory), MemObjectStore (tests), S3ObjectStore.
 //
-// Contract, identical in every backend (tests/store_contract_test.cc checks it):
+// Contract, identical in every backend (the suite in tests/testing/
+// store_contract.h checks it; src/store/store_contract_test.cc runs it):
 // - Put is atomic: the object is wholly visible with its metadata, or absent.
 //   A crash or failure mid-Put never leaves a partial object that Head, Get or
 //   List show.
