@@ -50,8 +50,8 @@ int RunBackupCommand(const CommandEnv& env, const BackupFlags& flags) {
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  std::printf("%s %s\n", r.dry_run ? "Dry run: would upload" : "Backup complete:",
-              (r.store + "/" + r.key).c_str());
+  std::printf("%s %s\n", r.dry_run ? "Dry run: would upload" : "Backup complete:", r.key.c_str());
+  std::printf("  - Store: %s\n", r.store.c_str());
   std::printf("Backup statistics:\n");
   std::printf("  - Original size: %s bytes\n", WithThousands(r.original_size).c_str());
   std::printf("  - Compressed size: %s bytes\n", WithThousands(r.compressed_size).c_str());

@@ -1,6 +1,7 @@
 #include "cli/store_factory.h"
 
 #include "store/local_store.h"
+#include "store/s3/s3_store.h"
 
 namespace dbbackup::cli {
 
@@ -12,7 +13,23 @@ Result<std::unique_ptr<store::ObjectStore>> MakeStore(const Config& config, env:
     DBB_ASSIGN_OR_RETURN(auto local, store::LocalObjectStore::Open(opts));
     return std::unique_ptr<store::ObjectStore>(std::move(local));
   }
-  return Status::Unavailable("the S3 backend is not built yet");
+  store::s3::S3Options opts;
+  opts.endpoint = config.endpoint;
+  // A trailing '/' is common in copied endpoint URLs and means nothing.
+  while (!opts.endpoint.empty() && opts.endpoint.back() == '/') opts.endpoint.pop_back();
+  opts.region = config.region;
+  opts.bucket = config.bucket;
+  opts.force_path_style = config.force_path_style;
+  opts.access_key_id = config.access_key_id;
+  opts.secret_access_key = config.secret_access_key;
+  opts.session_token = config.session_token;
+  opts.sse = config.sse;
+  opts.sse_kms_key_id = config.sse_kms_key_id;
+  // Plain http is the user's explicit choice of endpoint (a local MinIO or
+  // test server); AWS itself is always https.
+  opts.allow_http = !config.endpoint.empty();
+  DBB_ASSIGN_OR_RETURN(auto s3, store::NewS3ObjectStore(std::move(opts), clock));
+  return std::unique_ptr<store::ObjectStore>(std::move(s3));
 }
 
 }  // namespace dbbackup::cli

@@ -1,5 +1,6 @@
 #include "engine/backup.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -28,14 +29,15 @@ struct SpoolResult {
 
 Result<SpoolResult> CompressToSpool(const EngineContext& ctx, const std::string& snapshot_path,
                                     uint64_t snapshot_size, const std::string& spool_path,
-                                    codec::Compression compression, int level) {
+                                    codec::Compression compression,
+                                    const codec::CompressOptions& codec_opts) {
   DBB_ASSIGN_OR_RETURN(auto src, env::FileReader::Open(snapshot_path));
   CountingReader counted(*src, [&](uint64_t n) {
     if (ctx.progress) ctx.progress(Progress{"compress", n, snapshot_size});
   });
   codec::Hasher sha256(codec::HashAlgorithm::kSha256);
   codec::HashingReader hashed(counted, {&sha256});
-  auto compressed = codec::NewCompressingReader(hashed, compression, level);
+  auto compressed = codec::NewCompressingReader(hashed, compression, codec_opts);
   codec::Hasher md5(codec::HashAlgorithm::kMd5);
   codec::HashingReader hashed_out(*compressed, {&md5});
   DBB_ASSIGN_OR_RETURN(auto out, env::FileWriter::OpenExisting(spool_path));
@@ -128,8 +130,12 @@ Result<BackupReport> RunBackup(const EngineContext& ctx, const BackupOptions& op
   // 2. Compress and hash into a spool file: the metadata (compressed size,
   // checksums) must be known before the upload starts.
   DBB_ASSIGN_OR_RETURN(env::TempFile spool, env::TempFile::Create(temp_dir, "dbbackup-spool-"));
+  codec::CompressOptions codec_opts;
+  codec_opts.level = opts.level;
+  codec_opts.threads =
+      opts.threads > 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   DBB_ASSIGN_OR_RETURN(SpoolResult spooled, CompressToSpool(ctx, snap.path(), snap.size(),
-                                                            spool.path(), compression, opts.level));
+                                                            spool.path(), compression, codec_opts));
   const auto t_comp = ctx.clock->Monotonic();
 
   catalog::BackupMetadata meta;

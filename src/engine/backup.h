@@ -26,6 +26,8 @@ struct BackupOptions {
   std::string compression = "gzip";
   // Codec level; -1 = the codec's default (gzip 6, zstd 3). Default: -1.
   int level = -1;
+  // Compression threads; 0 = one per core. Default: 0.
+  int threads = 0;
   // Do everything but write to (or delete from) the store. Default: false.
   bool dry_run = false;
   // Apply `retention` after a successful backup, as the daily job always
