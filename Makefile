@@ -12,9 +12,7 @@ BUILD_TYPE ?= RelWithDebInfo
 all: build
 
 build:
-	scripts/setup.sh
-	@if [ ! -f build/build.ninja ]; then cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE); fi
-	ninja -C build
+	BUILD_TYPE=$(BUILD_TYPE) scripts/build.sh
 
 demo:
 	scripts/demo.sh
