@@ -60,7 +60,8 @@ int RunBackupCommand(const CommandEnv& env, const BackupFlags& flags) {
   std::printf("  - Total records: %s\n", WithThousands(static_cast<uint64_t>(r.records)).c_str());
   std::printf("  - Duration: %.2f s (%.1f MB/s)\n", r.duration_s, mbps);
   std::printf("  - SHA-256: %s\n", r.sha256.c_str());
-  if (!r.dry_run) std::printf("  - Verified: size and checksum of the stored object\n");
+  std::printf("  - Verified: %s\n", r.dry_run ? "the compressed data decompresses to the snapshot"
+                                              : "size and checksum of the stored object");
   for (const auto& k : r.pruned) {
     std::printf("%s %s\n", r.dry_run ? "Would delete expired backup" : "Deleted expired backup",
                 k.c_str());

@@ -61,6 +61,12 @@ class StringWriter : public Writer {
   std::string* out_;
 };
 
+// A Writer that discards everything (for reading a stream only to hash it).
+class NullWriter : public Writer {
+ public:
+  Status Write(const void*, size_t) override { return Status::OK(); }
+};
+
 // Wraps a Reader and calls `on_bytes(total_so_far)` after each read. Used for
 // progress and throughput, independent of what is being read.
 class CountingReader : public Reader {

@@ -103,6 +103,7 @@ TEST_F(BackupTest, DryRunWritesNothing) {
   auto r = RunBackup(ctx_, o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->dry_run);
+  EXPECT_TRUE(r->verified);  // the spool was checked instead of the upload
   EXPECT_GT(r->compressed_size, 0u);
   EXPECT_EQ(mem_.object_count(), 0u);
   EXPECT_EQ(mem_.call_counts().put, 0u);
