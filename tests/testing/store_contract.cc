@@ -209,7 +209,8 @@ TEST_P(ObjectStoreContractTest, HeadReturnsSizeEtagTimeAndMetadata) {
   const std::string data = RandomBytes(1000, 1);
   PutOptions opts;
   opts.content_type = "application/gzip";
-  opts.metadata = {{"sha256", std::string(64, 'a')}, {"format-version", "1"}, {"x", ""}};
+  // No empty values: some S3 servers drop empty headers.
+  opts.metadata = {{"sha256", std::string(64, 'a')}, {"format-version", "1"}, {"x", "y"}};
   auto put = PutString(*store_, Key("meta/obj"), data, opts);
   CONTRACT_ASSERT_OK(put);
   auto head = store_->Head(Key("meta/obj"));
