@@ -202,9 +202,9 @@ Result<MultipartResult> UploadMultipart(S3Client& client, const std::string& key
         break;
       }
       if (*n == 0) break;
-      if (number >= kMaxParts) {
+      if (number >= params.max_parts) {
         status = Status::InvalidArgument(
-            "object " + key + " is larger than " + std::to_string(kMaxParts) + " parts of " +
+            "object " + key + " is larger than " + std::to_string(params.max_parts) + " parts of " +
             std::to_string(params.part_size) + " bytes; raise part_size");
         break;
       }

@@ -26,6 +26,8 @@ struct MultipartParams {
   HeaderList create_headers;
   // Adds If-None-Match: * to CompleteMultipartUpload.
   bool if_none_match = false;
+  // S3's limit; lowered only by tests.
+  int max_parts = kMaxParts;
 };
 
 struct MultipartResult {

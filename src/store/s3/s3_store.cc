@@ -6,6 +6,7 @@
 #include "store/s3/curl_transport.h"
 #include "store/s3/multipart.h"
 #include "store/s3/xml.h"
+#include "store/validation.h"
 
 namespace dbbackup::store {
 namespace {
@@ -16,24 +17,6 @@ using s3::HttpResponseStream;
 using s3::S3Request;
 
 constexpr std::string_view kMetaPrefix = "x-amz-meta-";
-
-Status ValidateMetadata(const Metadata& metadata) {
-  size_t total = 0;
-  for (const auto& [k, v] : metadata) {
-    if (k.empty() || k.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != k.npos) {
-      return Status::InvalidArgument("metadata key '" + k + "' must be [a-z0-9-]");
-    }
-    for (unsigned char c : v) {
-      if (c < 0x20 || c > 0x7e) {
-        return Status::InvalidArgument("metadata value of '" + k + "' must be printable ASCII");
-      }
-    }
-    total += kMetaPrefix.size() + k.size() + v.size();
-  }
-  // S3 caps user metadata at 2 KB; failing here beats a late 400.
-  if (total > 2048) return Status::InvalidArgument("metadata exceeds S3's 2 KB limit");
-  return Status::OK();
-}
 
 // Get's reader: streams the response and insists on Content-Length bytes, so
 // a cut connection never looks like a shorter object.
@@ -106,9 +89,8 @@ std::string S3ObjectStore::Describe() const {
 
 Status S3ObjectStore::Validate(const std::string& key) const {
   DBB_RETURN_IF_ERROR(init_status_);
-  if (key.empty()) return Status::InvalidArgument("empty object key");
-  if (key.size() > 1024) return Status::InvalidArgument("object key longer than 1024 bytes");
-  return Status::OK();
+  // The same key rules as every other backend, though S3 would take more.
+  return ValidateKey(key);
 }
 
 Status S3ObjectStore::ExplainDenied(const Status& denied) {

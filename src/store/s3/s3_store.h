@@ -53,8 +53,8 @@ class S3ObjectStore : public ObjectStore {
   // endpoint cannot be reached.
   Status CheckReady() override;
 
-  // Metadata keys must be [a-z0-9-] and values printable ASCII
-  // (kInvalidArgument otherwise). opts.if_none_match sends If-None-Match: *
+  // Keys and metadata must pass store/validation.h (kInvalidArgument
+  // otherwise), as in every backend. opts.if_none_match sends If-None-Match: *
   // (on the PUT, or on CompleteMultipartUpload); a 412 is kAlreadyExists.
   Result<ObjectInfo> Put(const std::string& key, Reader& body, const PutOptions& opts) override;
 
