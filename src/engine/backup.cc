@@ -12,12 +12,15 @@
 #include "engine/prune.h"
 #include "engine/util.h"
 #include "env/file_util.h"
+#include "env/work_dir.h"
 #include "snapshot/database_check.h"
 #include "snapshot/replace.h"
 #include "snapshot/snapshot.h"
 
 namespace dbbackup::engine {
 namespace {
+
+constexpr char kWorkDirPrefix[] = "dbbackup-backup-";
 
 // Compresses the snapshot into `spool`, hashing both sides in the same pass.
 struct SpoolResult {
@@ -135,10 +138,18 @@ Result<BackupReport> RunBackup(const EngineContext& ctx, const BackupOptions& op
   DBB_ASSIGN_OR_RETURN(uint64_t db_size, env::FileSize(opts.db_path));
   DBB_RETURN_IF_ERROR(CheckFreeSpace(temp_dir, db_size + db_size / 2, "BACKUP_TMP_DIR"));
 
+  // Snapshot and spool live in a private directory that goes away with this
+  // call; what a killed backup left behind is collected here.
+  if (int n = env::WorkDir::RemoveStale(temp_dir, kWorkDirPrefix)) {
+    log::Info("removed " + std::to_string(n) + " leftover working director" +
+              (n == 1 ? "y" : "ies") + " of interrupted backups in " + temp_dir);
+  }
+  DBB_ASSIGN_OR_RETURN(env::WorkDir work, env::WorkDir::Create(temp_dir, kWorkDirPrefix));
+
   // 1. Snapshot.
   if (ctx.progress) ctx.progress(Progress{"snapshot", 0, db_size});
   snapshot::SnapshotOptions snap_opts;
-  snap_opts.temp_dir = temp_dir;
+  snap_opts.temp_dir = work.path();
   snap_opts.busy_timeout_ms = opts.busy_timeout_ms;
   DBB_ASSIGN_OR_RETURN(snapshot::Snapshot snap, snapshot::TakeSnapshot(opts.db_path, snap_opts));
   DBB_ASSIGN_OR_RETURN(snapshot::DbStats stats, snapshot::CountTablesAndRecords(snap.path()));
@@ -146,7 +157,7 @@ Result<BackupReport> RunBackup(const EngineContext& ctx, const BackupOptions& op
 
   // 2. Compress and hash into a spool file: the metadata (compressed size,
   // checksums) must be known before the upload starts.
-  DBB_ASSIGN_OR_RETURN(env::TempFile spool, env::TempFile::Create(temp_dir, "dbbackup-spool-"));
+  DBB_ASSIGN_OR_RETURN(env::TempFile spool, env::TempFile::Create(work.path(), "spool-"));
   codec::CompressOptions codec_opts;
   codec_opts.level = opts.level;
   codec_opts.threads =

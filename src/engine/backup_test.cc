@@ -171,6 +171,17 @@ TEST_F(BackupTest, TempFilesAreRemovedOnSuccessAndFailure) {
   EXPECT_EQ(count_files(), before);
 }
 
+TEST_F(BackupTest, LeftoversOfAKilledBackupAreCollected) {
+  testing::MakeDb(db_, 10);
+  // What a SIGKILLed backup leaves: its work directory, whose lock died with it.
+  const std::string stale = Path("dbbackup-backup-dead01");
+  ASSERT_TRUE(env::MakeDirs(stale).ok());
+  ASSERT_TRUE(env::WriteFileAtomic(stale + "/.lock", "").ok());
+  ASSERT_TRUE(env::WriteFileAtomic(stale + "/spool-x", std::string(1000, 'x')).ok());
+  ASSERT_TRUE(RunBackup(ctx_, Options()).ok());
+  EXPECT_FALSE(env::PathExists(stale));
+}
+
 TEST_F(BackupTest, RetentionRunsAfterBackupAndKeepsNewest) {
   testing::MakeDb(db_, 10);
   ASSERT_TRUE(RunBackup(ctx_, Options()).ok());

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "engine/util.h"
 #include "env/file_util.h"
+#include "env/work_dir.h"
 #include "snapshot/database_check.h"
 #include "snapshot/replace.h"
 #include "snapshot/snapshot.h"
@@ -118,11 +119,13 @@ Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions&
   const uint64_t needed = meta->original_size;
   DBB_RETURN_IF_ERROR(CheckFreeSpace(dir, needed + needed / 10, "--to"));
 
-  // 1. Download into a temporary file beside the target (same file system,
-  // so the final rename is atomic) and check it.
-  DBB_ASSIGN_OR_RETURN(
-      env::TempFile temp,
-      env::TempFile::Create(dir, "." + env::BaseName(opts.target_path) + ".dbbackup-restore-"));
+  // 1. Download into a work directory beside the target (same file system,
+  // so the final rename is atomic) and check it. One left by a killed
+  // restore is collected first.
+  const std::string work_prefix = "." + env::BaseName(opts.target_path) + ".dbbackup-restore-";
+  env::WorkDir::RemoveStale(dir, work_prefix);
+  DBB_ASSIGN_OR_RETURN(env::WorkDir work, env::WorkDir::Create(dir, work_prefix));
+  DBB_ASSIGN_OR_RETURN(env::TempFile temp, env::TempFile::Create(work.path(), "restore-"));
   DBB_ASSIGN_OR_RETURN(FetchResult fetched, FetchBackup(ctx, report.key, temp.path()));
   Status integrity = snapshot::IntegrityCheck(temp.path());
   if (!integrity.ok()) return integrity.Annotate("backup " + report.key + " failed its check");

@@ -5,6 +5,7 @@
 #include "engine/restore.h"
 #include "engine/util.h"
 #include "env/file_util.h"
+#include "env/work_dir.h"
 #include "snapshot/database_check.h"
 #include "snapshot/replace.h"
 #include "snapshot/snapshot.h"
@@ -62,7 +63,9 @@ Result<VerifyReport> RunVerify(const EngineContext& ctx, const VerifyOptions& op
 
   const std::string temp_dir = opts.temp_dir.empty() ? env::DefaultTempDir() : opts.temp_dir;
   DBB_RETURN_IF_ERROR(CheckFreeSpace(temp_dir, meta->original_size, "TMPDIR"));
-  DBB_ASSIGN_OR_RETURN(env::TempFile temp, env::TempFile::Create(temp_dir, "dbbackup-verify-"));
+  env::WorkDir::RemoveStale(temp_dir, "dbbackup-verify-");
+  DBB_ASSIGN_OR_RETURN(env::WorkDir work, env::WorkDir::Create(temp_dir, "dbbackup-verify-"));
+  DBB_ASSIGN_OR_RETURN(env::TempFile temp, env::TempFile::Create(work.path(), "download-"));
   auto fetched = FetchBackup(ctx, report.key, temp.path());
   if (!fetched.ok()) {
     if (fetched.status().code() != StatusCode::kCorruption) return fetched.status();
