@@ -142,6 +142,25 @@ std::string DeriveMultipartEtag(const std::vector<CompletedPart>& parts) {
   return HexEncode(Md5(digests)) + "-" + std::to_string(parts.size());
 }
 
+// A Complete that timed out may still have succeeded; its retry then finds
+// the upload gone (NoSuchUpload). The upload counts as done if the object is
+// there with our size and part count.
+bool CompletedEarlier(S3Client& client, const std::string& key, MultipartResult& result) {
+  S3Request head;
+  head.method = "HEAD";
+  head.action = "s3:GetObject";
+  head.key = key;
+  Result<HttpResponse> res = client.Call(head);
+  if (!res.ok()) return false;
+  std::string etag = StripQuotes(res->Header("etag").value_or(""));
+  if (res->Header("content-length") != std::to_string(result.size) ||
+      !etag.ends_with("-" + std::to_string(result.parts))) {
+    return false;
+  }
+  result.etag = etag;
+  return true;
+}
+
 void Abort(S3Client& client, const std::string& key, const std::string& upload_id,
            std::atomic<bool>& abort_denied_warned) {
   S3Request r;
@@ -237,6 +256,9 @@ Result<MultipartResult> UploadMultipart(S3Client& client, const std::string& key
         return Status::OK();
       };
       status = client.Call(complete).status();
+      if (status.code() == StatusCode::kNotFound && CompletedEarlier(client, key, result)) {
+        status = Status::OK();
+      }
       if (!status.ok()) status = status.Annotate("complete multipart upload of " + key);
     }
   }

@@ -306,6 +306,28 @@ TEST_F(S3StoreTest, InternalErrorInside200CompleteIsRetried) {
   EXPECT_EQ(completes.load(), 2);
 }
 
+TEST_F(S3StoreTest, CompleteThatSucceededBeforeATimeoutIsNotAFailure) {
+  MultipartServer server;
+  std::atomic<int> completes{0};
+  const std::string data = Pattern(11 * kMiB);
+  Make([&](const RecordedRequest& r) {
+    if (r.method == "POST" && r.Query().starts_with("uploadId")) {
+      if (completes++ == 0) {
+        return FakeResponse{0, {}, "", Status(StatusCode::kDeadlineExceeded, "timed out", true)};
+      }
+      return ErrorXml(404, "NoSuchUpload");
+    }
+    if (r.method == "HEAD") {
+      return Ok({{"content-length", std::to_string(data.size())}, {"etag", "\"f00-3\""}});
+    }
+    return server(r);
+  });
+  auto info = Put("k", data);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->etag, "f00-3");
+  EXPECT_NE(transport_->requests().back().method, "DELETE") << "no abort";
+}
+
 TEST_F(S3StoreTest, DeniedAbortWarnsOnceAboutALifecycleRule) {
   MultipartServer server;
   server.complete = ErrorXml(400, "InvalidPart");
