@@ -36,12 +36,21 @@ NINJA_JOBS=()
 T_START=$SECONDS
 SUMMARY=()
 FAILED=0
-# step NAME COMMAND...: runs one step, records "PASS/FAIL NAME (Ns)".
+STEP_PID=""
+# step NAME COMMAND...: runs one step, records "PASS/FAIL NAME (Ns)". The command
+# runs as a job in its own process group, so that an interrupt reaches this
+# script at once (ctest survives SIGINT and would carry on) and on_signal can
+# stop the whole step: ctest and every test process it started.
 step() {
   local name=$1 t0=$SECONDS rc=0
   shift
   echo "==== $name" >&2
-  "$@" || rc=$?
+  set -m
+  "$@" &
+  STEP_PID=$!
+  set +m
+  wait "$STEP_PID" || rc=$?
+  STEP_PID=""
   if [ $rc = 0 ]; then
     SUMMARY+=("PASS  $name ($((SECONDS - t0))s)")
   else
@@ -74,8 +83,19 @@ on_exit() {
   [ $FAILED = 0 ] || rc=1
   exit $rc
 }
+on_signal() {
+  echo "run-tests: interrupted" >&2
+  FAILED=1
+  SUMMARY+=("FAIL  interrupted")
+  if [ -n "$STEP_PID" ]; then
+    kill -TERM -- -"$STEP_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 -- -"$STEP_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- -"$STEP_PID" 2>/dev/null
+  fi
+  exit 130 # on_exit stops the servers
+}
 trap on_exit EXIT
-trap 'echo "run-tests: interrupted" >&2; FAILED=1; exit 130' INT TERM HUP
+trap on_signal INT TERM HUP
 
 configure() { # DIR CMAKE-ARGS...: configures DIR once (a CMakeCache.txt means done)
   local dir=$1
@@ -100,13 +120,8 @@ build_asan_units() {
   # shellcheck disable=SC2086
   ninja -C build-asan "${NINJA_JOBS[@]}" $targets
 }
-start_servers() {
-  local env_file
-  env_file=$(scripts/test-env/up.sh) || {
-    # up.sh stops what it started; keep its directory name out of the way
-    return 1
-  }
-  TEST_ENV_DIR=$(dirname "$env_file")
+start_servers() { # into $TEST_ENV_DIR, chosen by the caller (steps run in a subshell)
+  scripts/test-env/up.sh "$TEST_ENV_DIR" >/dev/null
 }
 ctest_with_servers() {
   (
@@ -135,6 +150,7 @@ step "build (build/, RelWithDebInfo)" build_release
 # The sanitizer tree and the servers are independent of the release tests'
 # outcome; keep going so one run shows every failure.
 step "build unit tests (build-asan/, ASan+UBSan)" build_asan_units || true
+TEST_ENV_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dbb-test-env.XXXXXX")
 if step "start S3 servers (Ceph RGW, moto)" start_servers; then
   step "all tests (build/, with S3 servers)" ctest_with_servers || true
 fi
