@@ -1,5 +1,6 @@
 #include "cli/store_factory.h"
 
+#include "common/log.h"
 #include "store/local_store.h"
 #include "store/s3/s3_store.h"
 
@@ -11,6 +12,13 @@ Result<std::unique_ptr<store::ObjectStore>> MakeStore(const Config& config, env:
     opts.root = config.local_dir;
     opts.clock = &clock;
     DBB_ASSIGN_OR_RETURN(auto local, store::LocalObjectStore::Open(opts));
+    // Temporaries of Puts killed mid-write. A live Put keeps touching its
+    // file, so an hour-old one belongs to nobody.
+    auto removed = local->RemoveStaleTemporaries(std::chrono::hours(1));
+    if (removed.ok() && *removed > 0) {
+      log::Info("removed " + std::to_string(*removed) + " unfinished upload(s) from " +
+                local->Describe());
+    }
     return std::unique_ptr<store::ObjectStore>(std::move(local));
   }
   store::s3::S3Options opts;

@@ -183,6 +183,7 @@ Result<BackupReport> RunBackup(const EngineContext& ctx, const BackupOptions& op
   store::PutOptions put_opts;
   put_opts.content_type = std::string(codec::CompressionContentType(compression));
   put_opts.if_none_match = true;
+  put_opts.size_hint = spooled.compressed_size;
 
   // 3. Upload under a key no other backup holds. Keys have one-second
   // resolution, so a second backup in the same second waits for the next.

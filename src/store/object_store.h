@@ -49,6 +49,10 @@ struct PutOptions {
   // Fail with kAlreadyExists instead of overwriting an existing object.
   // Best effort on S3 servers that ignore If-None-Match. Default: false.
   bool if_none_match = false;
+  // The body's size when the caller knows it. Lets S3 choose parts large
+  // enough for any object up to 5 TiB within 10,000 parts; a wrong hint is
+  // not an error (the body decides). Default: unset.
+  std::optional<uint64_t> size_hint;
 };
 
 struct ByteRange {

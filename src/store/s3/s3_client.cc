@@ -241,12 +241,18 @@ Result<std::unique_ptr<HttpResponseStream>> S3Client::Open(const S3Request& r) {
         OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body);
     if (res.ok() || !res.status().retryable() || attempt >= options_.max_attempts) return res;
     std::chrono::milliseconds delay = Backoff(attempt - 1);
-    log::Warning("s3: " + r.method + " " + ResourceArn(options_.bucket, r.key) + " attempt " +
-                 std::to_string(attempt) + "/" + std::to_string(options_.max_attempts) +
-                 " failed: " + res.status().message() + "; retrying in " +
-                 std::to_string(delay.count()) + " ms");
+    LogRetry(r, attempt, res.status(), delay);
     clock_.Sleep(delay);
   }
+}
+
+// Transient failures are expected and retried; they are noise unless asked
+// for (-v). A request that finally fails reports its last error once.
+void S3Client::LogRetry(const S3Request& r, int attempt, const Status& failure,
+                        std::chrono::milliseconds delay) const {
+  log::Debug("s3: " + r.method + " " + ResourceArn(options_.bucket, r.key) + " attempt " +
+             std::to_string(attempt) + "/" + std::to_string(options_.max_attempts) + " failed: " +
+             failure.message() + "; retrying in " + std::to_string(delay.count()) + " ms");
 }
 
 Result<HttpResponse> S3Client::Call(const S3Request& r) {
@@ -273,10 +279,7 @@ Result<HttpResponse> S3Client::Call(const S3Request& r) {
     }
     if (!failure.retryable() || attempt >= options_.max_attempts) return failure;
     std::chrono::milliseconds delay = Backoff(attempt - 1);
-    log::Warning("s3: " + r.method + " " + ResourceArn(options_.bucket, r.key) + " attempt " +
-                 std::to_string(attempt) + "/" + std::to_string(options_.max_attempts) +
-                 " failed: " + failure.message() + "; retrying in " +
-                 std::to_string(delay.count()) + " ms");
+    LogRetry(r, attempt, failure, delay);
     clock_.Sleep(delay);
   }
 }

@@ -88,6 +88,8 @@ class S3Client {
                                                        Reader* body);
   Status AnnotateTransportError(const Status& s) const;
   std::chrono::milliseconds Backoff(int retry);
+  void LogRetry(const S3Request& r, int attempt, const Status& failure,
+                std::chrono::milliseconds delay) const;
 
   const S3Options options_;
   Endpoint endpoint_;

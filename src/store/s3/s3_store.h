@@ -77,6 +77,8 @@ class S3ObjectStore : public ObjectStore {
   // After a 403 without a body (HEAD), asks a request that has one whether
   // the credentials themselves were rejected; returns that error, or `denied`.
   Status ExplainDenied(const Status& denied);
+  // One-key ListObjectsV2 (needs only s3:ListBucket).
+  Status ListProbe();
 
   const Status init_status_;
   env::Clock& clock_;
@@ -87,6 +89,10 @@ class S3ObjectStore : public ObjectStore {
 // Builds an S3ObjectStore on a CurlTransport configured from `options`
 // (timeouts, CA bundle). kInvalidArgument names the first bad option.
 // `clock` must outlive the store.
+// The part size for a body of `size_hint` bytes: `configured`, or larger when
+// 10,000 parts of that size would not hold the body (max 5 GiB).
+size_t PartSizeFor(size_t configured, std::optional<uint64_t> size_hint);
+
 Result<std::unique_ptr<S3ObjectStore>> NewS3ObjectStore(s3::S3Options options, env::Clock& clock);
 
 }  // namespace dbbackup::store

@@ -603,3 +603,25 @@ TEST_F(S3StoreTest, SessionTokenIsSentAndSigned) {
 
 }  // namespace
 }  // namespace dbbackup::store
+
+namespace dbbackup::store {
+namespace {
+
+TEST(PartSizeForTest, KeepsTheConfiguredSizeUntil10000PartsAreNotEnough) {
+  constexpr size_t kMiB = s3::kMiB;
+  EXPECT_EQ(PartSizeFor(8 * kMiB, std::nullopt), 8 * kMiB);
+  EXPECT_EQ(PartSizeFor(8 * kMiB, 100 * kMiB), 8 * kMiB);
+  EXPECT_EQ(PartSizeFor(8 * kMiB, uint64_t{80000} * kMiB), 8 * kMiB);
+  // 1 TiB needs parts of at least 105 MiB (1 TiB / 10000, rounded up to MiB).
+  const uint64_t tib = uint64_t{1} << 40;
+  size_t p = PartSizeFor(8 * kMiB, tib);
+  EXPECT_EQ(p, 105 * kMiB);
+  EXPECT_LE((tib + p - 1) / p, 10000u);
+  // 5 TiB, S3's largest object, still fits.
+  p = PartSizeFor(8 * kMiB, 5 * tib);
+  EXPECT_LE((5 * tib + p - 1) / p, 10000u);
+  EXPECT_LE(p, s3::kMaxPartSize);
+}
+
+}  // namespace
+}  // namespace dbbackup::store
