@@ -59,20 +59,20 @@ TEST_F(BackupTest, StoresGzipWithSeedLayoutAndMetadata) {
 
 TEST_F(BackupTest, RoundTripsThroughRestore) {
   testing::MakeDb(db_, 300);
-  const std::string before = testing::DumpRows(db_);
+  const std::string before = testing::DumpDb(db_);
   ASSERT_TRUE(RunBackup(ctx_, Options()).ok());
   RestoreOptions ro;
   ro.target_path = Path("restored.db");
   auto r = RunRestore(ctx_, ro);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->checksum_verified);
-  EXPECT_EQ(testing::DumpRows(ro.target_path), before);
+  EXPECT_EQ(testing::DumpDb(ro.target_path), before);
   EXPECT_TRUE(r->safety_copy_path.empty());
 }
 
 TEST_F(BackupTest, ZstdAndNoneRoundTrip) {
   testing::MakeDb(db_, 200);
-  const std::string before = testing::DumpRows(db_);
+  const std::string before = testing::DumpDb(db_);
   for (const char* c : {"zstd", "none"}) {
     auto o = Options();
     o.compression = c;
@@ -83,7 +83,7 @@ TEST_F(BackupTest, ZstdAndNoneRoundTrip) {
     ro.target_path = Path(std::string("restored-") + c + ".db");
     auto r = RunRestore(ctx_, ro);
     ASSERT_TRUE(r.ok()) << c << ": " << r.status().ToString();
-    EXPECT_EQ(testing::DumpRows(ro.target_path), before);
+    EXPECT_EQ(testing::DumpDb(ro.target_path), before);
   }
 }
 

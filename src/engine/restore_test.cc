@@ -47,34 +47,34 @@ class RestoreTest : public EngineTest {
 
 TEST_F(RestoreTest, LatestReplacesDatabaseAndKeepsSafetyCopy) {
   testing::MakeDb(db_, 100);
-  const std::string v1 = testing::DumpRows(db_);
+  const std::string v1 = testing::DumpDb(db_);
   Backup();
   testing::ExecSql(db_, "DELETE FROM users WHERE id > 50");
-  const std::string v2 = testing::DumpRows(db_);
+  const std::string v2 = testing::DumpDb(db_);
   auto r = RunRestore(ctx_, Options());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(testing::DumpRows(db_), v1);
+  EXPECT_EQ(testing::DumpDb(db_), v1);
   ASSERT_FALSE(r->safety_copy_path.empty());
   // The safety copy is a consistent copy made through SQLite: same rows.
-  EXPECT_EQ(testing::DumpRows(r->safety_copy_path), v2);
+  EXPECT_EQ(testing::DumpDb(r->safety_copy_path), v2);
 }
 
 TEST_F(RestoreTest, GivenKeyIsRestored) {
   testing::MakeDb(db_, 20);
-  const std::string v1 = testing::DumpRows(db_);
+  const std::string v1 = testing::DumpDb(db_);
   const std::string k1 = Backup();
   testing::ExecSql(db_, "INSERT INTO users(name) VALUES('later')");
   Backup();
   auto r = RunRestore(ctx_, Options(k1));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->key, k1);
-  EXPECT_EQ(testing::DumpRows(db_), v1);
+  EXPECT_EQ(testing::DumpDb(db_), v1);
 }
 
 TEST_F(RestoreTest, WhileAnotherConnectionHoldsTheDatabaseOpen) {
   testing::MakeDb(db_, 50);
   testing::ExecSql(db_, "PRAGMA journal_mode=WAL");
-  const std::string v1 = testing::DumpRows(db_);
+  const std::string v1 = testing::DumpDb(db_);
   Backup();
   testing::ExecSql(db_, "DELETE FROM users");
   sqlite3* app = nullptr;
@@ -89,7 +89,7 @@ TEST_F(RestoreTest, WhileAnotherConnectionHoldsTheDatabaseOpen) {
   EXPECT_EQ(sqlite3_column_int(st, 0), 50);  // the open connection sees the restored data
   sqlite3_finalize(st);
   sqlite3_close(app);
-  EXPECT_EQ(testing::DumpRows(db_), v1);
+  EXPECT_EQ(testing::DumpDb(db_), v1);
 }
 
 TEST_F(RestoreTest, MissingKeyLeavesDatabaseUntouched) {
@@ -180,7 +180,7 @@ TEST_F(RestoreTest, ChecksumMismatchIsCaught) {
 
 TEST_F(RestoreTest, IntoAMissingFileRemovesStaleWal) {
   testing::MakeDb(db_, 10);
-  const std::string v1 = testing::DumpRows(db_);
+  const std::string v1 = testing::DumpDb(db_);
   Backup();
   const std::string target = Path("new.db");
   ASSERT_TRUE(env::WriteFileAtomic(target + "-wal", "stale wal").ok());
@@ -189,17 +189,17 @@ TEST_F(RestoreTest, IntoAMissingFileRemovesStaleWal) {
   auto r = RunRestore(ctx_, o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(env::PathExists(target + "-wal"));
-  EXPECT_EQ(testing::DumpRows(target), v1);
+  EXPECT_EQ(testing::DumpDb(target), v1);
 }
 
 TEST_F(RestoreTest, OverADamagedFileKeepsItAside) {
   testing::MakeDb(db_, 10);
-  const std::string v1 = testing::DumpRows(db_);
+  const std::string v1 = testing::DumpDb(db_);
   Backup();
   ASSERT_TRUE(env::WriteFileAtomic(db_, "garbage, not a database").ok());
   auto r = RunRestore(ctx_, Options());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(testing::DumpRows(db_), v1);
+  EXPECT_EQ(testing::DumpDb(db_), v1);
   EXPECT_EQ(ReadBytes(r->safety_copy_path), "garbage, not a database");
 }
 

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "testing/test_db.h"
+
 namespace dbbackup::engine::testing {
 
 inline void ExecSql(const std::string& path, const std::string& sql) {
@@ -32,34 +34,8 @@ inline void MakeDb(const std::string& path, int rows) {
           "INSERT INTO events SELECT id, id % 7, randomblob(64) FROM users;");
 }
 
-// Every row of every user table, in a canonical order, as one string.
-inline std::string DumpRows(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return "<cannot open>";
-  }
-  std::string out;
-  for (const char* sql : {"SELECT id, name, bio FROM users ORDER BY id",
-                          "SELECT id, user_id, hex(payload) FROM events ORDER BY id"}) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
-      out += "<error>";
-      continue;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      for (int i = 0; i < sqlite3_column_count(st); ++i) {
-        const unsigned char* t = sqlite3_column_text(st, i);
-        out += t ? reinterpret_cast<const char*>(t) : "NULL";
-        out += '|';
-      }
-      out += '\n';
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return out;
-}
+// Canonical dump of every table (shared with the integration tests).
+using ::dbbackup::testing::DumpDb;
 
 }  // namespace dbbackup::engine::testing
 
