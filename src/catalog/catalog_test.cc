@@ -100,3 +100,31 @@ TEST(MetadataTest, RoundTripAndSeedCompatibility) {
 
 }  // namespace
 }  // namespace dbbackup::catalog
+
+namespace dbbackup::catalog {
+namespace {
+
+TEST(CatalogTest, MetadataOfManyBackupsIsFetchedInParallel) {
+  store::MemObjectStore s;
+  for (int i = 0; i < 50; ++i) {
+    BackupMetadata m;
+    TimePoint t = TimePoint(std::chrono::seconds(1705147200)) + std::chrono::minutes(i);
+    m.timestamp = FormatIsoTimestamp(t);
+    m.original_size = 1000 + static_cast<uint64_t>(i);
+    m.compressed_size = 4;
+    Put(s, FullBackupKey("backups", t, "database.db", ".gz"), ToObjectMetadata(m));
+  }
+  ListOptions o;
+  o.with_metadata = true;
+  auto list = ListBackups(s, "backups", o);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 50u);
+  for (size_t i = 0; i < list->size(); ++i) {
+    ASSERT_TRUE((*list)[i].metadata) << i;
+    EXPECT_EQ((*list)[i].metadata->original_size, 1000 + 49 - i);  // newest first
+  }
+  EXPECT_EQ(s.call_counts().head, 50u);
+}
+
+}  // namespace
+}  // namespace dbbackup::catalog
