@@ -63,8 +63,10 @@ class TestS3Env {
   S3Target moto_admin;
   // The bucket the policies below name (created by start-moto.sh).
   std::string moto_bucket;
-  // Exactly the seed system's IAM policy on moto_bucket. Note: moto 5.2.1 wrongly
-  // rejects signed requests with '/' in the query (ListObjectsV2 prefix=a/b/).
+  // Exactly the seed system's IAM policy on moto_bucket. Note two moto 5.2.1
+  // deviations from AWS: it rejects signed requests with '/' in the query
+  // (ListObjectsV2 prefix=a/b/: SignatureDoesNotMatch), and it denies HeadBucket
+  // (it checks a made-up s3:HeadBucket action; AWS checks s3:ListBucket).
   S3Target moto_backup;
   // The seed policy minus s3:DeleteObject.
   S3Target moto_nodelete;
