@@ -8,7 +8,7 @@ set -euo pipefail
 BUILD_PKGS="build-essential cmake ninja-build pkg-config git ca-certificates
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev zlib1g-dev
   libdeflate-dev libzstd-dev libisal-dev
-  libcli11-dev nlohmann-json3-dev libpugixml-dev
+  libcli11-dev nlohmann-json3-dev libpugixml-dev libcpp-httplib-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format"
 TEST_PKGS="ceph-mon ceph-osd radosgw ceph-common curl uuid-runtime python3 python3-pip procps time"
 
