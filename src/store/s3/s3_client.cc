@@ -51,7 +51,7 @@ Status ValidateS3Options(const S3Options& o) {
                                    "' (3-63 characters of a-z, 0-9, '.', '-')");
   }
   if (o.region.empty()) return Status::InvalidArgument("S3: no region configured");
-  if (o.access_key_id.empty() || o.secret_access_key.empty()) {
+  if (!o.credentials && (o.access_key_id.empty() || o.secret_access_key.empty())) {
     return Status::InvalidArgument(
         "S3: no credentials configured (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
   }
@@ -152,6 +152,28 @@ RequestContext S3Client::Context(std::string action, std::string key) const {
 
 HttpRequest S3Client::BuildHttpRequest(const S3Request& r, std::string_view payload_sha256,
                                        std::chrono::system_clock::time_point now) const {
+  return BuildHttpRequest(
+      r, payload_sha256, now,
+      Credentials{options_.access_key_id, options_.secret_access_key, options_.session_token});
+}
+
+Result<Credentials> S3Client::CurrentCredentials() const {
+  if (options_.credentials) return options_.credentials->Get();
+  return Credentials{options_.access_key_id, options_.secret_access_key, options_.session_token};
+}
+
+bool S3Client::RefreshAfterExpiredToken(bool expired_token, bool* refreshed) const {
+  if (!expired_token || !options_.credentials || *refreshed) return false;
+  *refreshed = true;
+  log::Info("s3: the server says the session token has expired; refreshing credentials from " +
+            options_.credentials->Source());
+  options_.credentials->Invalidate();
+  return true;
+}
+
+HttpRequest S3Client::BuildHttpRequest(const S3Request& r, std::string_view payload_sha256,
+                                       std::chrono::system_clock::time_point now,
+                                       const Credentials& credentials) const {
   std::string host = HostHeader(endpoint_.host, endpoint_.port);
   std::string path;
   if (endpoint_.path_style) {
@@ -170,13 +192,11 @@ HttpRequest S3Client::BuildHttpRequest(const S3Request& r, std::string_view payl
   s.headers.emplace_back("host", host);
   s.headers.emplace_back("x-amz-date", FormatAmzDate(now));
   s.headers.emplace_back("x-amz-content-sha256", s.payload_hash);
-  if (!options_.session_token.empty()) {
-    s.headers.emplace_back("x-amz-security-token", options_.session_token);
+  if (!credentials.session_token.empty()) {
+    s.headers.emplace_back("x-amz-security-token", credentials.session_token);
   }
   for (const auto& h : r.headers) s.headers.push_back(h);
-  Signature sig = SignV4(
-      s, Credentials{options_.access_key_id, options_.secret_access_key, options_.session_token},
-      SigningScope{options_.region, "s3", now});
+  Signature sig = SignV4(s, credentials, SigningScope{options_.region, "s3", now});
 
   HttpRequest out;
   out.method = r.method;
@@ -207,8 +227,10 @@ std::chrono::milliseconds S3Client::Backoff(int retry) {
 
 Result<std::unique_ptr<HttpResponseStream>> S3Client::OpenOnce(const S3Request& r,
                                                                std::string_view payload_sha256,
-                                                               Reader* body) {
-  HttpRequest req = BuildHttpRequest(r, payload_sha256, clock_.Now());
+                                                               Reader* body, bool* expired_token) {
+  *expired_token = false;
+  DBB_ASSIGN_OR_RETURN(Credentials credentials, CurrentCredentials());
+  HttpRequest req = BuildHttpRequest(r, payload_sha256, clock_.Now(), credentials);
   if (body != nullptr) {
     req.body = body;
     req.body_length = r.body.size();
@@ -228,17 +250,27 @@ Result<std::unique_ptr<HttpResponseStream>> S3Client::OpenOnce(const S3Request& 
     if (!n.ok() || *n == 0) break;
     body_text.append(buf, *n);
   }
+  if (std::optional<S3ErrorBody> err = ParseErrorBody(body_text);
+      err && (err->code == "ExpiredToken" || err->code == "TokenRefreshRequired")) {
+    *expired_token = true;
+  }
   return MapErrorResponse(status, stream->headers(), body_text,
                           RequestContext{r.action, options_.bucket, r.key, options_.region});
 }
 
 Result<std::unique_ptr<HttpResponseStream>> S3Client::Open(const S3Request& r) {
   const std::string payload_sha256 = Sha256Hex(r.body);
-  Status last;
+  bool refreshed = false;
   for (int attempt = 1;; ++attempt) {
     ViewReader body(r.body);
+    bool expired_token = false;
     Result<std::unique_ptr<HttpResponseStream>> res =
-        OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body);
+        OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body,
+                 &expired_token);
+    if (RefreshAfterExpiredToken(expired_token, &refreshed)) {
+      --attempt;  // the retry with fresh credentials does not count
+      continue;
+    }
     if (res.ok() || !res.status().retryable() || attempt >= options_.max_attempts) return res;
     std::chrono::milliseconds delay = Backoff(attempt - 1);
     LogRetry(r, attempt, res.status(), delay);
@@ -257,11 +289,18 @@ void S3Client::LogRetry(const S3Request& r, int attempt, const Status& failure,
 
 Result<HttpResponse> S3Client::Call(const S3Request& r) {
   const std::string payload_sha256 = Sha256Hex(r.body);
+  bool refreshed = false;
   for (int attempt = 1;; ++attempt) {
     ViewReader body(r.body);
     Status failure;
+    bool expired_token = false;
     Result<std::unique_ptr<HttpResponseStream>> opened =
-        OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body);
+        OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body,
+                 &expired_token);
+    if (RefreshAfterExpiredToken(expired_token, &refreshed)) {
+      --attempt;  // the retry with fresh credentials does not count
+      continue;
+    }
     if (!opened.ok()) {
       failure = opened.status();
     } else {

@@ -18,6 +18,7 @@
 
 #include "common/status.h"
 #include "env/clock.h"
+#include "store/s3/credentials.h"
 #include "store/s3/errors.h"
 #include "store/s3/http_transport.h"
 #include "store/s3/s3_options.h"
@@ -66,10 +67,18 @@ class S3Client {
   // the body is left to the caller to stream. Errors as for Call().
   Result<std::unique_ptr<HttpResponseStream>> Open(const S3Request& request);
 
-  // The request as it goes on the wire (URL, signed headers) at time `now`.
+  // The request as it goes on the wire (URL, signed headers) at time `now`,
+  // signed with `credentials`; the first form uses S3Options' fixed keys.
   // Exposed for tests.
   HttpRequest BuildHttpRequest(const S3Request& request, std::string_view payload_sha256,
                                std::chrono::system_clock::time_point now) const;
+  HttpRequest BuildHttpRequest(const S3Request& request, std::string_view payload_sha256,
+                               std::chrono::system_clock::time_point now,
+                               const Credentials& credentials) const;
+
+  // The credentials the next request is signed with: S3Options::credentials'
+  // Get() when set (its errors returned as they are), else the fixed keys.
+  Result<Credentials> CurrentCredentials() const;
 
   RequestContext Context(std::string action, std::string key) const;
   const S3Options& options() const { return options_; }
@@ -83,9 +92,14 @@ class S3Client {
   Status DeleteBucketAndContents();
 
  private:
+  // Sets `*expired_token` when the server answered ExpiredToken or
+  // TokenRefreshRequired.
   Result<std::unique_ptr<HttpResponseStream>> OpenOnce(const S3Request& request,
                                                        std::string_view payload_sha256,
-                                                       Reader* body);
+                                                       Reader* body, bool* expired_token);
+  // After an ExpiredToken answer: true (and the provider invalidated) if the
+  // request should be retried at once with refreshed credentials.
+  bool RefreshAfterExpiredToken(bool expired_token, bool* refreshed) const;
   Status AnnotateTransportError(const Status& s) const;
   std::chrono::milliseconds Backoff(int retry);
   void LogRetry(const S3Request& r, int attempt, const Status& failure,

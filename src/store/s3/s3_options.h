@@ -5,12 +5,15 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "common/status.h"
 
 namespace dbbackup::store::s3 {
+
+class CredentialsProvider;  // credentials.h
 
 inline constexpr size_t kMiB = size_t{1} << 20;
 // S3's limits on multipart uploads.
@@ -39,6 +42,13 @@ struct S3Options {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;
+  // Where credentials come from, asked on every request so refreshed
+  // temporary credentials are picked up (credentials.h, DefaultChain in
+  // credentials_chain.h). When set, the three fixed fields above are
+  // ignored and may be empty; a server's ExpiredToken makes the client
+  // Invalidate() it and retry the request once.
+  // Default: nullptr (the fixed keys above).
+  std::shared_ptr<CredentialsProvider> credentials;
   // Server-side encryption: "AES256", "aws:kms" (with sse_kms_key_id), or
   // "none"/"" for no header.
   // Default: "AES256".
