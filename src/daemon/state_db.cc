@@ -201,14 +201,17 @@ Result<JobStats> StateDb::Stats(const std::string& database, const std::string& 
   JobStats stats;
   {
     Stmt s(db_,
-           "SELECT SUM(state='succeeded'), SUM(state='failed') FROM jobs "
-           "WHERE database=?1 AND kind=?2");
+           "SELECT SUM(state='succeeded'), SUM(state='failed'), "
+           "SUM(CASE WHEN state='succeeded' AND json_valid(result) "
+           "THEN json_extract(result, '$.compressed_size') END) "
+           "FROM jobs WHERE database=?1 AND kind=?2");
     DBB_RETURN_IF_ERROR(s.Prepared());
     s.Bind(1, database);
     s.Bind(2, kind);
     if (s.Step() != SQLITE_ROW) return s.Error();
     stats.succeeded = s.Int(0);
     stats.failed = s.Int(1);
+    stats.compressed_bytes = s.Int(2);
   }
   Stmt s(db_, (std::string("SELECT ") + kJobColumns +
                " FROM jobs WHERE database=?1 AND kind=?2 AND state='succeeded' "

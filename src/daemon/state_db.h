@@ -54,6 +54,8 @@ struct JobStats {
   int64_t succeeded = 0;
   int64_t failed = 0;
   std::optional<JobRecord> last_success;  // newest succeeded job
+  // Sum of the succeeded jobs' result.compressed_size (bytes uploaded).
+  int64_t compressed_bytes = 0;
 };
 
 int64_t ToMillis(TimePoint t);

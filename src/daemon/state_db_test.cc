@@ -111,8 +111,10 @@ TEST(StateDbTest, Stats) {
   EXPECT_FALSE(empty->last_success.has_value());
   JobRecord a = Job("a", 1, kJobSucceeded);
   a.finished_ms = 10;
+  a.result = R"({"compressed_size": 100})";
   JobRecord b = Job("b", 2, kJobSucceeded);
   b.finished_ms = 20;
+  b.result = R"({"compressed_size": 23})";
   JobRecord c = Job("c", 3, kJobFailed);
   JobRecord d = Job("d", 4, kJobSucceeded);
   d.kind = "verify";
@@ -122,6 +124,7 @@ TEST(StateDbTest, Stats) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->succeeded, 2);
   EXPECT_EQ(s->failed, 1);
+  EXPECT_EQ(s->compressed_bytes, 123);
   ASSERT_TRUE(s->last_success.has_value());
   EXPECT_EQ(s->last_success->id, "b");
 }
