@@ -1,7 +1,11 @@
 // The HTTP API and its client over loopback (port 0), on a MemObjectStore.
 #include "daemon/http_api.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -139,11 +143,17 @@ TEST(HttpApiStartTest, NonLoopbackWithoutTokenRefused) {
 }
 
 TEST(DaemonClientTest, NoDaemonIsUnavailable) {
-  // Bind and close a port so nothing listens there.
-  httplib::Server s;
-  int port = s.bind_to_any_port("127.0.0.1");
-  ASSERT_GT(port, 0);
-  s.stop();
+  // Bind a port and close it, so nothing listens there.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  ::close(fd);
   auto c = DaemonClient::Create("http://127.0.0.1:" + std::to_string(port), "t");
   ASSERT_TRUE(c.ok());
   auto r = c->SubmitJob("backup", "");
