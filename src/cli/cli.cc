@@ -4,12 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <string>
 
 #include "catalog/keys.h"
 #include "cli/commands.h"
 #include "cli/config.h"
+#include "cli/daemon_commands.h"
 #include "cli/progress.h"
 #include "cli/store_factory.h"
 #include "common/log.h"
@@ -182,7 +184,28 @@ int Main(int argc, char** argv) {
       "prune", "Delete backups older than the retention period (never the newest)");
   prune_cmd->add_flag("--dry-run", prune_flags.dry_run, "Show what would be deleted");
 
-  for (CLI::App* sub : {backup_cmd, list_cmd, restore_cmd, verify_cmd, prune_cmd}) {
+  DaemonFlags daemon_flags;
+  auto* daemon_cmd = app.add_subcommand(
+      "daemon", "Run scheduled backups (BACKUP_SCHEDULE, default @daily) and serve the job API");
+  daemon_cmd->add_option("--listen", daemon_flags.listen, "HOST:PORT (default 127.0.0.1:8780)");
+  daemon_cmd->add_option("--token-file", daemon_flags.token_file,
+                         "API token file (default <state dir>/api-token, created 0600)");
+  daemon_cmd->add_option("--state-dir", daemon_flags.state_dir,
+                         "State directory (DBBACKUP_STATE_DIR, default ./.dbbackup-state)");
+  daemon_cmd->add_option("--grace-period", daemon_flags.grace_seconds,
+                         "Seconds a running job may take to finish after SIGTERM (default 300)");
+  daemon_cmd->add_flag("--public-metrics", daemon_flags.public_metrics,
+                       "Serve /metrics without the API token");
+
+  StatusFlags status_flags;
+  auto* status_cmd = app.add_subcommand(
+      "status", "Show a daemon job's state and result (exit 0 ok, 1 failed, 3 not finished)");
+  status_cmd->add_option("id", status_flags.id, "Task ID")->required();
+  status_cmd->add_option("--wait", status_flags.wait_seconds,
+                         "Wait up to SECONDS for the job to finish");
+
+  for (CLI::App* sub :
+       {backup_cmd, list_cmd, restore_cmd, verify_cmd, prune_cmd, daemon_cmd, status_cmd}) {
     sub->fallthrough();
     sub->footer(kFooter);
   }
@@ -200,23 +223,25 @@ int Main(int argc, char** argv) {
   }
 
   // Which command? Subcommand, seed flag, or the seed's default: backup.
-  enum class Cmd { kBackup, kList, kRestore, kVerify, kPrune } cmd = Cmd::kBackup;
+  enum class Cmd { kBackup, kList, kRestore, kVerify, kPrune, kDaemon, kStatus } cmd = Cmd::kBackup;
   int selected = 0;
   if (list_cmd->parsed() || seed_list) cmd = Cmd::kList, ++selected;
   if (restore_cmd->parsed() || seed_restore->count() > 0) cmd = Cmd::kRestore, ++selected;
   if (verify_cmd->parsed()) cmd = Cmd::kVerify, ++selected;
   if (prune_cmd->parsed()) cmd = Cmd::kPrune, ++selected;
+  if (daemon_cmd->parsed()) cmd = Cmd::kDaemon, ++selected;
+  if (status_cmd->parsed()) cmd = Cmd::kStatus, ++selected;
   if (backup_cmd->parsed()) ++selected;
-  if (selected > 1) return UsageError("choose one of backup, list, restore, verify, prune");
+  if (selected > 1) {
+    return UsageError("choose one of backup, list, restore, verify, prune, daemon, status");
+  }
   if (seed_restore->count() > 0) restore_flags.key = seed_restore_key;
   if (async_mode) {
     if (cmd != Cmd::kBackup) return UsageError("--async-mode applies to backups only");
-    std::fprintf(stderr,
-                 "dbbackup: error: no dbbackup daemon is running to take the job "
-                 "(--async-mode submits backups to `dbbackup daemon`, which this version does "
-                 "not include yet); run `dbbackup backup` to back up now\n");
-    return kExitFailure;
+    return RunAsyncBackupCommand(
+        g.db.empty() ? "" : std::filesystem::path(g.db).filename().string(), g.json);
   }
+  if (cmd == Cmd::kStatus) return RunStatusCommand(status_flags, g.json);
 
   log::SetMinLevel(g.verbose ? log::Level::kDebug
                    : g.quiet ? log::Level::kWarning
@@ -265,6 +290,10 @@ int Main(int argc, char** argv) {
       return RunVerifyCommand(cenv, verify_flags);
     case Cmd::kPrune:
       return RunPruneCommand(cenv, prune_flags);
+    case Cmd::kDaemon:
+      return RunDaemonCommand(cenv, daemon_flags);
+    case Cmd::kStatus:
+      return kExitFailure;  // handled above, before the store is built
   }
   return kExitFailure;
 }

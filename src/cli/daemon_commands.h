@@ -1,0 +1,50 @@
+// The commands that run or talk to the daemon (src/daemon): `dbbackup
+// daemon`, `dbbackup status`, and `dbbackup backup --async` / the seed's
+// `--async-mode`.
+//
+// Environment (process environment only, not ./.env, for now):
+//   BACKUP_SCHEDULE         cron expression, @daily (default), @hourly,
+//                           @weekly or @every DURATION (daemon/schedule.h)
+//   BACKUP_SCHEDULE_TZ      UTC (default) or a fixed offset such as +02:00
+//   BACKUP_SCHEDULE_JITTER  random delay added to each run, e.g. 5m (default 0)
+//   DBBACKUP_STATE_DIR      state database and api-token (default ./.dbbackup-state)
+//   DBBACKUP_API_TOKEN      the API token (default: the token file)
+//   DBBACKUP_DAEMON_URL     where --async and status find the daemon
+//                           (default http://127.0.0.1:8780)
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace dbbackup::cli {
+
+struct DaemonFlags {
+  std::string listen = "127.0.0.1:8780";
+  std::string token_file;  // default <state dir>/api-token
+  std::string state_dir;   // default DBBACKUP_STATE_DIR or ./.dbbackup-state
+  int grace_seconds = 300;
+  bool public_metrics = false;
+};
+
+struct StatusFlags {
+  std::string id;
+  std::optional<double> wait_seconds;
+};
+
+// Runs until SIGTERM/SIGINT, then stops taking jobs, lets a running job
+// finish within the grace period and exits 0. 1 if it cannot start, 2 for a
+// bad schedule or listen address.
+int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags);
+
+// Prints the job's state and result. Exit 0 succeeded, 1 failed (or unknown
+// job, or no daemon), 3 not finished (after --wait, or at once without it).
+int RunStatusCommand(const StatusFlags& flags, bool json);
+
+// Submits a backup of `database` ("" = the daemon's only database) and
+// prints "Task ID: <id>" (or the job as JSON). 1 if no daemon answers, with
+// how to start one.
+int RunAsyncBackupCommand(const std::string& database, bool json);
+
+}  // namespace dbbackup::cli
