@@ -167,8 +167,9 @@ Status MapStsError(int http_status, std::string_view body, std::string_view acti
   std::string message;
   pugi::xml_document doc;
   if (!body.empty() && doc.load_buffer(body.data(), body.size())) {
-    pugi::xml_node err = doc.document_element();
-    if (std::string_view(err.name()) != "Error") err = err.child("Error");
+    // AWS: <ErrorResponse><Error>; moto: <ErrorResponse><Errors><Error>.
+    pugi::xml_node err = doc.find_node(
+        [](const pugi::xml_node& n) { return std::string_view(n.name()) == "Error"; });
     code = err.child("Code").text().as_string();
     message = err.child("Message").text().as_string();
   }

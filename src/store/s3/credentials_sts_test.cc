@@ -116,6 +116,17 @@ TEST(AssumeRoleTest, AccessDeniedNamesRoleAndCodeButNoSecret) {
   EXPECT_EQ(m.find(kToken), std::string::npos);
 }
 
+TEST(AssumeRoleTest, ErrorsNestedInErrorsAsMotoSendsThem) {
+  Status s =
+      MapStsError(403,
+                  "<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>AccessDenied"
+                  "</Code><Message>not authorized</Message></Error></Errors></ErrorResponse>",
+                  "AssumeRole", "arn:r");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(s.message().find("AccessDenied (HTTP 403): not authorized"), std::string::npos)
+      << s.message();
+}
+
 TEST(AssumeRoleTest, ThrottlingAndTransportFailuresAreRetryable) {
   FakeTransport t([](const RecordedRequest&) {
     return Answer(400, "<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>");
