@@ -13,6 +13,7 @@
 #include "env/clock.h"
 #include "env/file_util.h"
 #include "store/s3/credentials_chain.h"
+#include "store/s3/credentials_sts.h"
 #include "store/s3/crypto.h"
 #include "store/s3/curl_transport.h"
 #include "store/s3/fake_transport.h"
@@ -134,6 +135,16 @@ void RoundTrip(const TestS3Env& env, std::shared_ptr<s3::CredentialsProvider> pr
   ASSERT_TRUE(data.ok()) << data.status().ToString();
   EXPECT_EQ(*data, "payload signed with temporary credentials");
   EXPECT_TRUE((*store)->Delete(key).ok());
+
+  // moto enforces the role's policy on the temporary credentials: a bucket
+  // the seed policy does not name is denied.
+  o.bucket = "dbb-not-in-the-role-policy";
+  auto other = NewS3ObjectStore(o, clock);
+  ASSERT_TRUE(other.ok());
+  StringReader body2("x");
+  Result<ObjectInfo> denied = (*other)->Put(key, body2, {});
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied) << denied.status().ToString();
 }
 
 TEST(S3CredentialsTest, ProfileRoleViaAssumeRoleSignsS3Requests) {
@@ -193,6 +204,22 @@ TEST(S3CredentialsTest, WebIdentityViaAssumeRoleWithWebIdentitySignsS3Requests) 
 
   RoundTrip(env, std::shared_ptr<s3::CredentialsProvider>(std::move(provider).value()), clock,
             "web");
+}
+
+// Canary for the deviation MotoSigningShim works around: when moto starts
+// accepting the unsigned call (as AWS does), drop the shim.
+TEST(S3CredentialsTest, MotoRejectsUnsignedAssumeRoleWithWebIdentity) {
+  const TestS3Env& env = TestS3Env::Get();
+  DBB_SKIP_UNLESS_S3(env, S3Server::kMoto);
+  s3::CurlTransport transport(s3::CurlTransportOptions{});
+  s3::AssumeRoleRequest request;
+  request.role_arn = "arn:aws:iam::123456789012:role/any";
+  request.session_name = "canary";
+  Result<s3::TemporaryCredentials> c = s3::AssumeRoleWithWebIdentity(
+      transport, s3::StsEndpoint{env.moto_admin.endpoint, "us-east-1"}, request, "token");
+  ASSERT_FALSE(c.ok()) << "moto now accepts unsigned AssumeRoleWithWebIdentity: remove "
+                          "MotoSigningShim from this file";
+  EXPECT_NE(c.status().message().find("HTTP 500"), std::string::npos) << c.status().ToString();
 }
 
 TEST(S3CredentialsTest, RejectedSourceKeysFailClearlyWithoutTheSecret) {
