@@ -126,6 +126,8 @@ def main():
     for r in rows:
         r["speedup_vs_cron"] = base[r["kind"]] / r["seconds"]
 
+    probes = {n.split(".", 1)[1]: med(list(wall[n].values()))
+              for n in wall if n.startswith("probe.")}
     wl = json.load(open(a.write_load))
     micro = json.load(open(a.micro))
     micro_rows = []
@@ -167,6 +169,7 @@ def main():
         "rows": rows,
         "cron_stage_rounds_s": {n: [wall[n][r] for r in rounds] for n in cron_b + cron_r},
         "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets],
+        "restore_probes_s": probes,
         "write_load": wl,
         "micro": micro_rows,
     }
@@ -202,12 +205,18 @@ def main():
     for t in result["targets"]:
         L.append(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |")
     L.append("")
+    if probes:
+        L.append("Restore stage probes on the same database (median s): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in sorted(probes.items())) + "; download and "
+            "decompression: see the cron restore row.\n")
     if wl.get("backup_idle_s"):
         L.append(f"## Write load ({wl['rate']} tx/s, WAL, synchronous={wl['sync']})\n")
         L.append("| | seconds / p50 ms | p99 ms | p99.9 ms | max ms | commits/s |")
         L.append("|---|---:|---:|---:|---:|---:|")
         L.append(f"| dbbackup backup, idle (median) | {wl['backup_idle_s']:.2f} s | | | | |")
-        L.append(f"| dbbackup backup, under load (median) | {wl['backup_loaded_s']:.2f} s | | | | |")
+        L.append(f"| dbbackup backup, under load (median) | {wl['backup_loaded_s']:.2f} s "
+                 f"({wl['backup_loaded_s'] / wl['backup_idle_s']:.2f}x idle; snapshot "
+                 f"{wl['snapshot_idle_s']:.2f} s idle, {wl['snapshot_loaded_s']:.2f} s loaded) | | | | |")
         for k, lab in [("writer_baseline", "writer, no backup running"),
                        ("writer_loaded", "writer, while dbbackup backs up")]:
             w = wl[k]
@@ -227,7 +236,7 @@ def main():
         for b in micro_rows:
             mbs = f"{b['mb_s']:.0f}" if b["mb_s"] else ""
             rt = f"{b['ratio']:.2f}" if b["ratio"] else ""
-            L.append(f"| {b['name']} | {b['real_time']:.3g} {b['time_unit']} | {mbs} | {rt} |")
+            L.append(f"| {b['name']} | {b['real_time']:,.1f} {b['time_unit']} | {mbs} | {rt} |")
         L.append("")
     md = "\n".join(L)
     with open(a.md_out, "w") as f:

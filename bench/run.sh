@@ -193,6 +193,17 @@ for r in $(seq 1 "$ROUNDS"); do
     log "round $r/$ROUNDS: dbbackup, then cron pipeline"; dbb_round "$r"; cron_round "$r"
   fi
 done
+# Probes for the restore's stages that dbbackup does not time itself: the
+# checks it runs on the downloaded file (sha256 over the database, SQLite's
+# integrity_check) and one more full copy through SQLite's backup API (what
+# the replace step does). Download and decompression are the cron rows'.
+for r in $(seq 1 "$ROUNDS"); do
+  timed probe.sha256sum "$r" /dev/null sha256sum "$DB"
+  timed probe.integrity_check "$r" /dev/null sqlite3 "$DB" "PRAGMA integrity_check"
+  rm -f "$WORK/probe-copy.db"
+  timed probe.sqlite_backup_copy "$r" /dev/null sqlite3 "$DB" ".backup $WORK/probe-copy.db"
+  rm -f "$WORK/probe-copy.db"
+done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- 6. write load and micro-benchmarks ------------------------------------------

@@ -5,10 +5,10 @@
 #                       [--sync normal|full] [--work DIR] [--json OUT]
 #
 # On a copy of DB (the original is never written):
-#  1. idle: `dbbackup backup` ROUNDS times with nothing else running;
-#  2. loaded, ROUNDS times: bench/writer commits RATE small transactions per
-#     second (WAL); after 10 s `dbbackup backup` runs; the writer goes on 3 s
-#     after it ends. The writer's commits in the 10 s before the backup are the
+#  1./2. ROUNDS times: an idle `dbbackup backup` (nothing else running), then
+#     a loaded one: bench/writer commits RATE small transactions per second
+#     (WAL); after 10 s `dbbackup backup` runs; the writer goes on 3 s after
+#     it ends. The writer's commits in the 10 s before the backup are the
 #     baseline, those that started while the backup ran are "loaded";
 #  3. `sqlite3 DB ".backup x"` idle, then under the same load with a time limit
 #     (LIMIT s; killed when it expires, which is reported).
@@ -70,14 +70,12 @@ backup() { # backup OUTJSON -> prints wall seconds
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-log "idle backups ($ROUNDS)"
-: >"$WORK/idle.txt"
-for r in $(seq 1 "$ROUNDS"); do backup "$WORK/idle-$r.json" >>"$WORK/idle.txt"; done
-IDLE=$(median <"$WORK/idle.txt")
-
-: >"$WORK/loaded.txt" >"$WORK/base.jsonl" >"$WORK/load.jsonl"
+: >"$WORK/idle.txt" >"$WORK/loaded.txt" >"$WORK/base.jsonl" >"$WORK/load.jsonl"
 for r in $(seq 1 "$ROUNDS"); do
-  log "round $r/$ROUNDS: writer at $RATE tx/s, backup after 10 s"
+  # Idle and loaded backups alternate, so drift in the machine's load hits
+  # both alike.
+  log "round $r/$ROUNDS: idle backup; then writer at $RATE tx/s and a backup after 10 s"
+  backup "$WORK/idle-$r.json" >>"$WORK/idle.txt"
   "$WRITER" --db "$W" --rate "$RATE" --sync "$SYNC" --duration 100000 --out "$WORK/w$r.csv" \
     >"$WORK/w$r.json" &
   WPID=$!
@@ -94,6 +92,7 @@ for r in $(seq 1 "$ROUNDS"); do
     --label baseline >>"$WORK/base.jsonl"
   "$WRITER" --stats "$WORK/w$r.csv" --from "$b0" --to "$b1" --label loaded >>"$WORK/load.jsonl"
 done
+IDLE=$(median <"$WORK/idle.txt")
 LOADED=$(median <"$WORK/loaded.txt")
 
 log "sqlite3 .backup idle, then under load (limit ${LIMIT}s)"
