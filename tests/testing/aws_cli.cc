@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <regex>

@@ -50,7 +50,10 @@ struct ProcessResult {
 
 // Runs argv[0] (looked up in PATH as the child will see it, unless it contains a
 // '/') with arguments argv[1..]. The child runs in its own process group, with
-// stdin/stdout/stderr connected to pipes; output is captured in full.
+// stdin/stdout/stderr connected to pipes; output is captured in full, until
+// every holder of the pipes has closed them (a background grandchild that keeps
+// them open makes the call run into the timeout; the timeout kills the group).
+// Never throws; failures to start show as exit_code 127.
 // REQUIRES: !argv.empty().
 ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options = {});
 
