@@ -141,6 +141,12 @@ Result<SharedConfig> LoadSharedConfig(const EnvironmentMap& env, const std::stri
   return sc;
 }
 
+Result<std::string> ProfileRegion(const EnvironmentMap& env, const std::string& home) {
+  DBB_ASSIGN_OR_RETURN(SharedConfig sc, LoadSharedConfig(env, home));
+  std::optional<SharedConfig::Profile> p = sc.Find(ProfileName(env));
+  return p ? p->Get("region") : std::string();
+}
+
 std::string ProfileName(const EnvironmentMap& env, bool* explicitly_set) {
   std::string name = EnvOr(env, "AWS_PROFILE", EnvOr(env, "AWS_DEFAULT_PROFILE", ""));
   if (explicitly_set != nullptr) *explicitly_set = !name.empty();

@@ -60,6 +60,12 @@ struct SharedConfig {
 // malformed one. `home` is used when the *_FILE variables are unset.
 Result<SharedConfig> LoadSharedConfig(const EnvironmentMap& env, const std::string& home);
 
+// The `region` of profile ProfileName(env) in the shared files, or "" if the
+// profile or its region is absent (the CLI uses it when AWS_REGION and
+// AWS_DEFAULT_REGION are unset, as the AWS CLI does). Errors as for
+// LoadSharedConfig.
+Result<std::string> ProfileRegion(const EnvironmentMap& env, const std::string& home);
+
 // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"; `explicitly_set`
 // tells whether a variable named it.
 std::string ProfileName(const EnvironmentMap& env, bool* explicitly_set = nullptr);

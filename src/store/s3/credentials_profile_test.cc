@@ -87,6 +87,13 @@ TEST_F(SharedConfigTest, ReadsHomeFilesAndMergesCredentialsOverConfig) {
   EXPECT_FALSE(sc->Find("sso-session x"));
 }
 
+TEST_F(SharedConfigTest, ProfileRegion) {
+  Write(".aws/config", "[default]\nregion=eu-west-1\n[profile dev]\noutput=json\n");
+  EXPECT_EQ(*ProfileRegion({}, dir_.path().string()), "eu-west-1");
+  EXPECT_EQ(*ProfileRegion({{"AWS_PROFILE", "dev"}}, dir_.path().string()), "");
+  EXPECT_EQ(*ProfileRegion({{"AWS_PROFILE", "none"}}, dir_.path().string()), "");
+}
+
 TEST_F(SharedConfigTest, FileVariablesOverrideHome) {
   Write("creds", "[p]\naws_access_key_id=A\n");
   Write("conf", "[profile q]\nregion=r\n");
