@@ -1,0 +1,389 @@
+// `dbbackup daemon` end to end: the real binary against Ceph RGW (owner
+// credentials, a fresh bucket per test), on a free loopback port, with
+// schedules of a few seconds. Every wait is on a condition, never a fixed
+// sleep; daemons are stopped by pid (BackgroundProcess).
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/httplib_adapter.h"
+#include "testing/aws_cli.h"
+#include "testing/cli_sandbox.h"
+#include "testing/process.h"
+#include "testing/s3_test_env.h"
+#include "testing/test_db.h"
+
+namespace dbbackup::testing {
+namespace {
+
+using std::chrono::seconds;
+namespace fs = std::filesystem;
+
+// One running daemon of a sandbox.
+class Daemon {
+ public:
+  Daemon(const CliSandbox& box, const std::vector<std::string>& extra_args = {}) : box_(box) {
+    std::vector<std::string> argv = {DbbackupBinary(), "daemon", "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    static int n = 0;
+    proc_ = std::make_unique<BackgroundProcess>(argv, box.Options(),
+                                                box.Path("daemon-" + std::to_string(++n)));
+  }
+
+  // Waits for "listening on http://127.0.0.1:PORT" on stderr.
+  ::testing::AssertionResult WaitListening() {
+    static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
+    std::smatch m;
+    bool ok = WaitFor(
+        [&] {
+          std::string err = proc_->Stderr();
+          if (std::regex_search(err, m, kListening)) {
+            port_ = std::stoi(m[1]);
+            return true;
+          }
+          return !proc_->Running();
+        },
+        seconds(30));
+    if (!ok || port_ == 0) {
+      return ::testing::AssertionFailure() << "daemon did not start:\n" << proc_->Stderr();
+    }
+    token_ = ReadFileOrEmpty(box_.Path(".dbbackup-state/api-token"));
+    while (!token_.empty() && token_.back() == '\n') token_.pop_back();
+    return ::testing::AssertionSuccess();
+  }
+
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+  const std::string& token() const { return token_; }
+  BackgroundProcess& process() { return *proc_; }
+
+  // GET path with the token (or `token` if given); status and body.
+  std::pair<int, std::string> Get(const std::string& path,
+                                  std::optional<std::string> token = std::nullopt) {
+    httplib::Client c("127.0.0.1", port_);
+    httplib::Headers h;
+    std::string t = token.value_or(token_);
+    if (!t.empty()) h.emplace("Authorization", "Bearer " + t);
+    auto r = c.Get(path.c_str(), h);
+    if (!r) return {0, ""};
+    return {r->status, r->body};
+  }
+  nlohmann::json Post(const std::string& path, const std::string& body) {
+    httplib::Client c("127.0.0.1", port_);
+    httplib::Headers h = {{"Authorization", "Bearer " + token_}};
+    auto r = c.Post(path.c_str(), h, body, "application/json");
+    if (!r) return nullptr;
+    return nlohmann::json::parse(r->body, nullptr, false);
+  }
+  std::vector<nlohmann::json> Jobs() {
+    auto [status, body] = Get("/api/jobs?limit=1000");
+    if (status != 200) return {};
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_object()) return {};
+    return j["jobs"].get<std::vector<nlohmann::json>>();
+  }
+  nlohmann::json Job(const std::string& id) {
+    auto [status, body] = Get("/api/jobs/" + id);
+    return status == 200 ? nlohmann::json::parse(body, nullptr, false) : nlohmann::json();
+  }
+  bool Finished(const std::string& id) {
+    auto j = Job(id);
+    return j.is_object() && (j["state"] == "succeeded" || j["state"] == "failed");
+  }
+
+  // SIGTERM, then the exit code (-1 if it did not exit in time).
+  int Stop(seconds timeout = seconds(60)) {
+    proc_->Kill(SIGTERM);
+    return proc_->Wait(timeout);
+  }
+
+ private:
+  const CliSandbox& box_;
+  std::unique_ptr<BackgroundProcess> proc_;
+  int port_ = 0;
+  std::string token_;
+};
+
+std::vector<nlohmann::json> WithTrigger(const std::vector<nlohmann::json>& jobs,
+                                        const std::string& trigger) {
+  std::vector<nlohmann::json> out;
+  for (const auto& j : jobs) {
+    if (j["trigger"] == trigger) out.push_back(j);
+  }
+  return out;
+}
+
+// No two jobs' [started_at, finished_at] intervals overlap (ISO strings of
+// second resolution compare as times; equal ends are allowed).
+::testing::AssertionResult NoOverlap(std::vector<nlohmann::json> jobs) {
+  std::erase_if(jobs, [](const nlohmann::json& j) { return !j["started_at"].is_string(); });
+  std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) {
+    return a["started_at"].template get<std::string>() <
+           b["started_at"].template get<std::string>();
+  });
+  for (size_t i = 1; i < jobs.size(); ++i) {
+    if (!jobs[i - 1]["finished_at"].is_string()) {
+      return ::testing::AssertionFailure() << "job still running while another started";
+    }
+    if (jobs[i - 1]["finished_at"].get<std::string>() > jobs[i]["started_at"].get<std::string>()) {
+      return ::testing::AssertionFailure() << "overlap: " << jobs[i - 1] << " and " << jobs[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+class DaemonS3Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DBB_SKIP_UNLESS_S3(env_, S3Server::kRgw);
+    bucket_ = UniqueBucketName("daemon");
+    ASSERT_TRUE(CreateBucket(env_.rgw_owner, bucket_));
+    box_.UseS3(env_.rgw_owner, bucket_);
+    box_.Set("DATABASE_PATH", box_.Path("app.db"));
+  }
+
+  void MakeDb(int rows = 200) {
+    ASSERT_TRUE(CreateTestDb(box_.Path("app.db"), {.tables = 3, .rows_per_table = rows}));
+  }
+
+  // `dbbackup list --json` keys.
+  std::vector<std::string> ListedKeys() {
+    ProcessResult r = box_.Run({"list", "--json"});
+    nlohmann::json j;
+    EXPECT_TRUE(ParseJsonStdout(r, &j)) << r.Describe();
+    std::vector<std::string> keys;
+    if (j.is_array()) {
+      for (const auto& e : j) keys.push_back(e["key"]);
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+  // Everything in the bucket is a complete backup that `list` shows and
+  // `verify` accepts.
+  void ExpectNothingPartial() {
+    std::vector<std::string> in_bucket;
+    ASSERT_TRUE(ListKeys(env_.rgw_owner, bucket_, "", &in_bucket));
+    EXPECT_EQ(in_bucket, ListedKeys());
+    for (const auto& key : in_bucket) {
+      ProcessResult v = box_.Run({"verify", key});
+      EXPECT_EQ(v.exit_code, 0) << key << ": " << v.Describe();
+    }
+  }
+
+  const TestS3Env& env_ = TestS3Env::Get();
+  std::string bucket_;
+  CliSandbox box_;
+};
+
+TEST_F(DaemonS3Test, ScheduledRunsHappenDoNotOverlapAndShowInMetrics) {
+  MakeDb();
+  box_.Set("BACKUP_SCHEDULE", "@every 2s");
+  Daemon d(box_);
+  ASSERT_TRUE(d.WaitListening());
+  auto [status, before] = d.Get("/metrics");
+  ASSERT_EQ(status, 200);
+  EXPECT_NE(before.find("dbbackup_next_run_timestamp_seconds{database=\"app.db\"} "),
+            std::string::npos)
+      << before;
+
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        int done = 0;
+        for (const auto& j : WithTrigger(d.Jobs(), "schedule")) done += j["state"] == "succeeded";
+        return done >= 2;
+      },
+      seconds(40), std::chrono::milliseconds(200)))
+      << d.process().Stderr();
+  auto jobs = d.Jobs();
+  EXPECT_TRUE(NoOverlap(jobs));
+  for (const auto& j : jobs) EXPECT_NE(j["state"], "failed") << j;
+
+  auto [mstatus, after] = d.Get("/metrics");
+  ASSERT_EQ(mstatus, 200);
+  EXPECT_NE(after.find("dbbackup_last_success_timestamp_seconds{database=\"app.db\"} "),
+            std::string::npos)
+      << after;
+  EXPECT_NE(after.find("dbbackup_last_compressed_size_bytes{database=\"app.db\"} "),
+            std::string::npos);
+  EXPECT_EQ(after.find("dbbackup_backups_total{database=\"app.db\"} 0\n"), std::string::npos)
+      << after;
+  EXPECT_NE(before, after);
+
+  // Every job's log lines carry its id.
+  const std::string id = WithTrigger(jobs, "schedule").back()["id"];
+  EXPECT_EQ(d.Stop(), 0) << d.process().Stderr();
+  std::string log = d.process().Stderr();
+  EXPECT_NE(log.find("job " + id + " (backup app.db): started"), std::string::npos) << log;
+  EXPECT_NE(log.find("job " + id + " (backup app.db): succeeded"), std::string::npos) << log;
+  EXPECT_GE(ListedKeys().size(), 2u);
+}
+
+TEST_F(DaemonS3Test, AsyncBackupAndStatusWait) {
+  MakeDb();
+  Daemon d(box_);  // @daily: only our trigger runs
+  ASSERT_TRUE(d.WaitListening());
+  box_.Set("DBBACKUP_DAEMON_URL", d.Url());
+
+  ProcessResult submit = box_.Run({"backup", "--async"});
+  ASSERT_EQ(submit.exit_code, 0) << submit.Describe();
+  std::smatch m;
+  static const std::regex kTaskId(R"(^Task ID: ([a-z0-9]{12})\n$)");
+  ASSERT_TRUE(std::regex_match(submit.stdout_text, m, kTaskId)) << submit.Describe();
+  const std::string id = m[1];
+
+  ProcessResult wait = box_.Run({"status", id, "--wait", "60"});
+  EXPECT_EQ(wait.exit_code, 0) << wait.Describe();
+  EXPECT_NE(wait.stdout_text.find("State: succeeded"), std::string::npos) << wait.Describe();
+
+  ProcessResult json = box_.Run({"status", id, "--json"});
+  nlohmann::json j;
+  ASSERT_TRUE(ParseJsonStdout(json, &j)) << json.Describe();
+  EXPECT_EQ(j["id"], id);
+  EXPECT_EQ(j["state"], "succeeded");
+  EXPECT_EQ(std::vector<std::string>{j["result"]["key"].get<std::string>()}, ListedKeys());
+
+  // The seed's form.
+  ProcessResult seed = box_.Run({"--async-mode"});
+  EXPECT_EQ(seed.exit_code, 0) << seed.Describe();
+  EXPECT_TRUE(seed.stdout_text.starts_with("Task ID: ")) << seed.Describe();
+
+  ProcessResult unknown = box_.Run({"status", "nosuchjob123"});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.Describe();
+  EXPECT_TRUE(OneErrorLine(unknown, {"no job nosuchjob123"}));
+
+  EXPECT_EQ(d.Stop(), 0);
+  // No daemon: --async says so and how to start one.
+  ProcessResult none = box_.Run({"backup", "--async"});
+  EXPECT_EQ(none.exit_code, 1) << none.Describe();
+  EXPECT_TRUE(
+      OneErrorLine(none, {"no dbbackup daemon is running at " + d.Url(), "dbbackup daemon"}));
+}
+
+TEST_F(DaemonS3Test, OverlappingTriggersJoinInsteadOfOverlapping) {
+  MakeDb(3000);
+  Daemon d(box_);
+  ASSERT_TRUE(d.WaitListening());
+  box_.Set("DBBACKUP_DAEMON_URL", d.Url());
+  std::vector<std::future<ProcessResult>> runs;
+  for (int i = 0; i < 6; ++i) {
+    runs.push_back(std::async(std::launch::async, [&] { return box_.Run({"backup", "--async"}); }));
+  }
+  std::set<std::string> ids;
+  for (auto& f : runs) {
+    ProcessResult r = f.get();
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+    ids.insert(r.stdout_text.substr(std::string("Task ID: ").size(), 12));
+  }
+  for (const auto& id : ids) {
+    ASSERT_TRUE(
+        WaitFor([&] { return d.Finished(id); }, seconds(60), std::chrono::milliseconds(100)));
+  }
+  auto jobs = d.Jobs();
+  EXPECT_EQ(jobs.size(), ids.size());
+  EXPECT_TRUE(NoOverlap(jobs));
+  // One backup per job, however many triggers.
+  EXPECT_EQ(ListedKeys().size(), ids.size());
+  // (How many ids there are depends on timing: a trigger after a backup
+  // finished starts a new one. The join rule itself is unit-tested in
+  // src/daemon/jobs_test.cc.)
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+TEST_F(DaemonS3Test, MissedRunIsCaughtUpOnceAfterARestart) {
+  MakeDb();
+  box_.Set("BACKUP_SCHEDULE", "@every 2s");
+  {
+    Daemon d(box_);
+    ASSERT_TRUE(d.WaitListening());
+    ASSERT_TRUE(WaitFor([&] { return !WithTrigger(d.Jobs(), "schedule").empty(); }, seconds(20),
+                        std::chrono::milliseconds(100)));
+    auto first = WithTrigger(d.Jobs(), "schedule").back()["id"].get<std::string>();
+    ASSERT_TRUE(WaitFor([&] { return d.Finished(first); }, seconds(30)));
+    EXPECT_EQ(d.Stop(), 0);
+  }
+  // Down for longer than one interval: at least one slot passes.
+  const auto down = std::chrono::steady_clock::now();
+  WaitFor([&] { return std::chrono::steady_clock::now() - down > seconds(3); }, seconds(5),
+          std::chrono::milliseconds(100));
+  Daemon d(box_);
+  ASSERT_TRUE(d.WaitListening());
+  // The catch-up job was queued before the daemon started listening.
+  auto catchups = WithTrigger(d.Jobs(), "catch-up");
+  ASSERT_EQ(catchups.size(), 1u) << d.process().Stderr();
+  EXPECT_NE(d.process().Stderr().find("was missed"), std::string::npos);
+  const std::string id = catchups[0]["id"];
+  ASSERT_TRUE(WaitFor([&] { return d.Finished(id); }, seconds(30)));
+  EXPECT_EQ(d.Job(id)["state"], "succeeded");
+  // History survived the restart.
+  EXPECT_GE(WithTrigger(d.Jobs(), "schedule").size(), 1u);
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+TEST_F(DaemonS3Test, RequestsWithoutTheTokenAreRefused) {
+  MakeDb();
+  Daemon d(box_);
+  ASSERT_TRUE(d.WaitListening());
+  ASSERT_EQ(d.token().size(), 32u);
+  EXPECT_EQ(fs::status(box_.Path(".dbbackup-state/api-token")).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(d.Get("/healthz", "").first, 200);
+  for (const char* path : {"/api/jobs", "/api/backups", "/metrics", "/api/jobs/abc"}) {
+    EXPECT_EQ(d.Get(path, "").first, 401) << path;
+    EXPECT_EQ(d.Get(path, "wrong-token").first, 401) << path;
+  }
+  EXPECT_EQ(d.Get("/api/backups").first, 200);
+  box_.Set("DBBACKUP_DAEMON_URL", d.Url());
+  box_.Set("DBBACKUP_API_TOKEN", "wrong-token");
+  ProcessResult r = box_.Run({"backup", "--async"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_TRUE(OneErrorLine(r, {"refused the API token"}));
+  EXPECT_TRUE(d.Jobs().empty());
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+TEST_F(DaemonS3Test, SigtermMidBackupFinishesItAndLeavesNothingPartial) {
+  MakeDb(20000);
+  Daemon d(box_);
+  ASSERT_TRUE(d.WaitListening());
+  nlohmann::json job = d.Post("/api/jobs", R"({"kind":"backup"})");
+  ASSERT_TRUE(job.is_object()) << job;
+  const std::string id = job["id"];
+  ASSERT_TRUE(WaitFor([&] { return d.Job(id)["state"] != "queued"; }, seconds(30)));
+  EXPECT_EQ(d.Stop(), 0) << d.process().Stderr();
+  EXPECT_NE(d.process().Stderr().find("received SIGTERM"), std::string::npos);
+  ExpectNothingPartial();
+  // The job finished inside the grace period, and the restarted daemon says so.
+  Daemon again(box_);
+  ASSERT_TRUE(again.WaitListening());
+  EXPECT_EQ(again.Job(id)["state"], "succeeded") << again.Job(id);
+  EXPECT_EQ(ListedKeys().size(), 1u);
+  EXPECT_EQ(again.Stop(), 0);
+}
+
+TEST_F(DaemonS3Test, SigtermPastTheGracePeriodExitsZeroAndLeavesNothingPartial) {
+  MakeDb(20000);
+  Daemon d(box_, {"--grace-period", "0"});
+  ASSERT_TRUE(d.WaitListening());
+  nlohmann::json job = d.Post("/api/jobs", R"({"kind":"backup"})");
+  ASSERT_TRUE(job.is_object()) << job;
+  const std::string id = job["id"];
+  ASSERT_TRUE(WaitFor([&] { return d.Job(id)["state"] != "queued"; }, seconds(30)));
+  EXPECT_EQ(d.Stop(), 0) << d.process().Stderr();
+  ExpectNothingPartial();
+  Daemon again(box_);
+  ASSERT_TRUE(again.WaitListening());
+  const std::string state = again.Job(id)["state"];
+  EXPECT_TRUE(state == "failed" || state == "succeeded") << state;
+  EXPECT_EQ(again.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace dbbackup::testing
