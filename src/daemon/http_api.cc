@@ -1,5 +1,6 @@
 #include "daemon/http_api.h"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
@@ -206,20 +207,32 @@ void HttpApi::Routes() {
     SendJson(res, {{"jobs", arr}, {"total", *total}, {"limit", limit}, {"offset", offset}});
   });
 
-  s.Get("/api/backups", [this](const httplib::Request&, httplib::Response& res) {
-    catalog::ListOptions opts;
-    opts.with_metadata = true;
-    auto list = catalog::ListBackups(*ctx_.store, ctx_.prefix, opts);
-    if (!list.ok()) return SendStatus(res, list.status());
+  s.Get("/api/backups", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string only = req.has_param("database") ? req.get_param_value("database") : "";
     json arr = json::array();
-    for (const auto& e : *list) {
-      json j = {{"key", e.key},
-                {"timestamp", catalog::FormatIsoTimestamp(e.timestamp)},
-                {"compressed_size", e.compressed_size},
-                {"original_size", nullptr}};
-      if (e.metadata) j["original_size"] = e.metadata->original_size;
-      arr.push_back(j);
+    bool found = only.empty();
+    for (const auto& d : runner_->databases()) {
+      if (!only.empty() && d.name != only) continue;
+      found = true;
+      engine::EngineContext ctx = runner_->ContextFor(d);
+      catalog::ListOptions opts;
+      opts.with_metadata = true;
+      auto list = catalog::ListBackups(*ctx.store, ctx.prefix, opts);
+      if (!list.ok()) return SendStatus(res, list.status());
+      const std::string file = "/" + std::filesystem::path(d.backup.db_path).filename().string();
+      for (const auto& e : *list) {
+        const size_t slash = e.key.rfind('/');
+        if (slash == std::string::npos || e.key.compare(slash, file.size(), file) != 0) continue;
+        json j = {{"database", d.name},
+                  {"key", e.key},
+                  {"timestamp", catalog::FormatIsoTimestamp(e.timestamp)},
+                  {"compressed_size", e.compressed_size},
+                  {"original_size", nullptr}};
+        if (e.metadata) j["original_size"] = e.metadata->original_size;
+        arr.push_back(j);
+      }
     }
+    if (!found) return SendError(res, 404, "no database '" + only + "' is configured", "NotFound");
     SendJson(res, arr);
   });
 

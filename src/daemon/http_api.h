@@ -5,7 +5,8 @@
 //   POST /api/jobs  {"kind","database"} -> 202 the job (200 when joining one)
 //   GET  /api/jobs/{id}                -> the job; 404 if unknown
 //   GET  /api/jobs?limit=&offset=      -> {"jobs":[...],"total":N}, newest first
-//   GET  /api/backups                  -> [{key,timestamp,compressed_size,original_size}]
+//   GET  /api/backups?database=        -> [{database,key,timestamp,compressed_size,
+//                                          original_size}], newest first per database
 //
 // Every other request needs "Authorization: Bearer <token>": 401 without
 // it. Errors are {"error": "...", "code": "..."}. A job is

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "catalog/catalog.h"
 #include "common/log.h"
 #include "engine/prune.h"
 #include "engine/restore.h"
@@ -175,11 +176,32 @@ void JobRunner::Execute(JobRecord job) {
   if (!s.ok()) Log(log::Level::kError, job, "cannot record the result: " + s.message());
 }
 
+engine::EngineContext JobRunner::ContextFor(const DatabaseConfig& d) const {
+  engine::EngineContext ctx = ctx_;
+  if (d.store != nullptr) ctx.store = d.store;
+  if (!d.prefix.empty()) ctx.prefix = d.prefix;
+  return ctx;
+}
+
+Result<std::string> JobRunner::LatestKeyOf(const DatabaseConfig& d) const {
+  engine::EngineContext ctx = ContextFor(d);
+  DBB_ASSIGN_OR_RETURN(std::vector<catalog::BackupEntry> all,
+                       catalog::ListBackups(*ctx.store, ctx.prefix));
+  const std::string file = "/" + std::filesystem::path(d.backup.db_path).filename().string();
+  for (const auto& e : all) {  // newest first
+    const size_t slash = e.key.rfind('/');
+    if (slash != std::string::npos && e.key.compare(slash, file.size(), file) == 0) return e.key;
+  }
+  return Status::NotFound("no backups of " + d.name + " in " + ctx.store->Describe() + "/" +
+                          ctx.prefix + "/full/");
+}
+
 Result<std::string> JobRunner::RunJob(const JobRecord& job, const DatabaseConfig& d) {
-  const auto start = ctx_.clock->Monotonic();
+  const engine::EngineContext ctx = ContextFor(d);
+  const auto start = ctx.clock->Monotonic();
   nlohmann::json out;
   if (job.kind == kKindBackup) {
-    DBB_ASSIGN_OR_RETURN(engine::BackupReport r, engine::RunBackup(ctx_, d.backup));
+    DBB_ASSIGN_OR_RETURN(engine::BackupReport r, engine::RunBackup(ctx, d.backup));
     out = {{"key", r.key},
            {"timestamp", r.timestamp},
            {"store", r.store},
@@ -198,7 +220,8 @@ Result<std::string> JobRunner::RunJob(const JobRecord& job, const DatabaseConfig
     engine::VerifyOptions opts;
     opts.deep = true;
     opts.temp_dir = d.backup.temp_dir;
-    DBB_ASSIGN_OR_RETURN(engine::VerifyReport r, engine::RunVerify(ctx_, opts));
+    DBB_ASSIGN_OR_RETURN(opts.key, LatestKeyOf(d));
+    DBB_ASSIGN_OR_RETURN(engine::VerifyReport r, engine::RunVerify(ctx, opts));
     nlohmann::json checks = nlohmann::json::array();
     for (const auto& c : r.checks) {
       checks.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
@@ -213,7 +236,7 @@ Result<std::string> JobRunner::RunJob(const JobRecord& job, const DatabaseConfig
   } else if (job.kind == kKindPrune) {
     engine::PruneOptions opts;
     opts.policy = d.backup.retention;
-    DBB_ASSIGN_OR_RETURN(engine::PruneReport r, engine::RunPrune(ctx_, opts));
+    DBB_ASSIGN_OR_RETURN(engine::PruneReport r, engine::RunPrune(ctx, opts));
     out = {{"deleted", r.deleted}, {"kept", r.kept.size()}};
   } else if (job.kind == kKindRestoreDrill) {
     // Restore the newest backup into a scratch directory, never the live
@@ -225,7 +248,9 @@ Result<std::string> JobRunner::RunJob(const JobRecord& job, const DatabaseConfig
     engine::RestoreOptions opts;
     opts.target_path = tmpl + "/" + d.name;
     opts.safety_copy = false;
-    auto r = engine::RunRestore(ctx_, opts);
+    auto key = LatestKeyOf(d);
+    if (key.ok()) opts.key = *key;
+    auto r = key.ok() ? engine::RunRestore(ctx, opts) : Result<engine::RestoreReport>(key.status());
     std::error_code ec;
     std::filesystem::remove_all(tmpl, ec);
     if (!r.ok()) return r.status().Annotate("restore drill");
@@ -238,7 +263,7 @@ Result<std::string> JobRunner::RunJob(const JobRecord& job, const DatabaseConfig
            {"restore_duration_s", r->duration_s}};
     Log(log::Level::kInfo, job, "restored " + r->key + " and checked it");
   }
-  out["duration_s"] = Seconds(ctx_.clock->Monotonic() - start);
+  out["duration_s"] = Seconds(ctx.clock->Monotonic() - start);
   return out.dump();
 }
 

@@ -38,6 +38,12 @@ struct DatabaseConfig {
   // db_path, temp_dir, compression, level and retention of its backups.
   engine::BackupOptions backup;
   Schedule schedule;
+  // Where this database's backups go; null = the runner's context's store.
+  // Must outlive the runner. Databases sharing a store need distinct
+  // prefixes (retention applies to a whole prefix).
+  store::ObjectStore* store = nullptr;
+  // Normalised key prefix; "" = the runner's context's prefix.
+  std::string prefix;
 };
 
 // Job kinds (persisted: frozen).
@@ -85,6 +91,14 @@ class JobRunner {
   std::optional<TimePoint> NextRun(const std::string& database);
 
   const std::vector<DatabaseConfig>& databases() const { return databases_; }
+
+  // The engine context of `database`'s jobs: the runner's, with the
+  // database's store and prefix when it has its own.
+  engine::EngineContext ContextFor(const DatabaseConfig& database) const;
+
+  // `database`'s newest backup key among the backups of its prefix (keys
+  // end in its file name); kNotFound if it has none.
+  Result<std::string> LatestKeyOf(const DatabaseConfig& database) const;
 
  private:
   void WorkerLoop();

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "catalog/catalog.h"
 #include "engine/test_db.h"
 #include "env/clock.h"
 #include "store/mem_store.h"
@@ -188,6 +189,54 @@ TEST_F(JobRunnerTest, SchedulerSubmitsWhenTheSlotComes) {
   WaitFinished(jobs[0].id);
   EXPECT_EQ(FormatTime(*runner->NextRun("app.db")), "2026-11-28T00:00:00Z");
   EXPECT_TRUE(runner->Shutdown(std::chrono::seconds(10)));
+}
+
+}  // namespace
+}  // namespace dbbackup::daemon
+
+namespace dbbackup::daemon {
+namespace {
+
+TEST_F(JobRunnerTest, EachDatabaseUsesItsOwnStoreAndItsOwnBackups) {
+  const std::string other_path = dir_.File("other.db");
+  engine::testing::MakeDb(other_path, 50);
+  store::MemObjectStore other_store;
+  DatabaseConfig a = Database();
+  DatabaseConfig b = Database();
+  b.name = "other";
+  b.backup.db_path = other_path;
+  b.store = &other_store;
+  b.prefix = "elsewhere";
+  // A third database sharing a's store and prefix: its verify must not pick
+  // a's backup.
+  DatabaseConfig c = Database();
+  c.name = "third";
+  c.backup.db_path = dir_.File("third.db");
+  engine::testing::MakeDb(c.backup.db_path, 10);
+  JobRunner runner(ctx_, state_.get(), {a, b, c});
+  ASSERT_TRUE(runner.Start(false).ok());
+  auto ja = runner.Submit(kKindBackup, "app.db", "api");
+  auto jb = runner.Submit(kKindBackup, "other", "api");
+  ASSERT_TRUE(ja.ok() && jb.ok());
+  ASSERT_EQ(WaitFinished(ja->id).state, kJobSucceeded);
+  ASSERT_EQ(WaitFinished(jb->id).state, kJobSucceeded);
+  auto in_a = catalog::ListBackups(store_, "backups");
+  auto in_b = catalog::ListBackups(other_store, "elsewhere");
+  ASSERT_TRUE(in_a.ok() && in_b.ok());
+  ASSERT_EQ(in_a->size(), 1u);
+  ASSERT_EQ(in_b->size(), 1u);
+  EXPECT_TRUE((*in_b)[0].key.ends_with("/other.db.gz")) << (*in_b)[0].key;
+  auto vb = runner.Submit(kKindRestoreDrill, "other", "api");
+  ASSERT_TRUE(vb.ok());
+  JobRecord drill = WaitFinished(vb->id);
+  EXPECT_EQ(drill.state, kJobSucceeded) << drill.error;
+  EXPECT_EQ(nlohmann::json::parse(drill.result)["key"], (*in_b)[0].key);
+  auto vc = runner.Submit(kKindVerify, "third", "api");
+  ASSERT_TRUE(vc.ok());
+  JobRecord verify = WaitFinished(vc->id);
+  EXPECT_EQ(verify.state, kJobFailed);
+  EXPECT_NE(verify.error.find("no backups of third"), std::string::npos) << verify.error;
+  EXPECT_TRUE(runner.Shutdown(std::chrono::seconds(10)));
 }
 
 }  // namespace
