@@ -67,7 +67,9 @@ int UsageError(const std::string& message) {
 }
 
 // Loads the configuration: environment, then the .env file, then flags.
-Result<Config> BuildConfig(const GlobalFlags& g) {
+// Without `validate` the combination is not checked (the daemon's --config
+// file completes it per database).
+Result<Config> BuildConfig(const GlobalFlags& g, bool validate = true) {
   EnvMap dotenv;
   std::string dotenv_name = ".env";
   if (!g.env_file.empty()) {
@@ -109,7 +111,7 @@ Result<Config> BuildConfig(const GlobalFlags& g) {
     c.min_keep = *g.min_keep;
   }
   DBB_ASSIGN_OR_RETURN(c.prefix, catalog::NormalizePrefix(c.prefix));
-  DBB_RETURN_IF_ERROR(ValidateConfig(c));
+  if (validate) DBB_RETURN_IF_ERROR(ValidateConfig(c));
   return c;
 }
 
@@ -187,6 +189,8 @@ int Main(int argc, char** argv) {
   DaemonFlags daemon_flags;
   auto* daemon_cmd = app.add_subcommand(
       "daemon", "Run scheduled backups (BACKUP_SCHEDULE, default @daily) and serve the job API");
+  daemon_cmd->add_option("--config", daemon_flags.config,
+                         "TOML file listing the databases (default: the one of DATABASE_PATH)");
   daemon_cmd->add_option("--listen", daemon_flags.listen, "HOST:PORT (default 127.0.0.1:8780)");
   daemon_cmd->add_option("--token-file", daemon_flags.token_file,
                          "API token file (default <state dir>/api-token, created 0600)");
@@ -253,10 +257,19 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "dbbackup: %s%.*s\n", tag, static_cast<int>(msg.size()), msg.data());
   });
 
-  auto config = BuildConfig(g);
+  // The daemon with a --config file builds a store per database itself.
+  const bool daemon_with_file = cmd == Cmd::kDaemon && !daemon_flags.config.empty();
+  auto config = BuildConfig(g, !daemon_with_file);
   if (!config.ok()) return UsageError(config.status().message());
 
   env::SystemClock clock;
+  if (daemon_with_file) {
+    CommandEnv denv;
+    denv.config = *config;
+    denv.engine.clock = &clock;
+    denv.engine.prefix = config->prefix;
+    return RunDaemonCommand(denv, daemon_flags);
+  }
   auto store = MakeStore(*config, clock);
   if (!store.ok()) {
     std::fprintf(stderr, "dbbackup: error: %s\n", store.status().message().c_str());

@@ -7,14 +7,21 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <set>
+#include <vector>
 
+#include "catalog/keys.h"
 #include "cli/daemon_commands.h"
+#include "cli/store_factory.h"
 #include "common/log.h"
 #include "daemon/auth.h"
+#include "daemon/config.h"
 #include "daemon/http_api.h"
 #include "daemon/jobs.h"
 #include "daemon/schedule.h"
 #include "daemon/state_db.h"
+#include "env/file_util.h"
 
 namespace dbbackup::cli {
 namespace {
@@ -27,6 +34,59 @@ std::string EnvOr(const EnvMap& env, const std::string& name, const std::string&
 int StartError(const std::string& message, int code = 1) {
   std::fprintf(stderr, "dbbackup: error: %s\n", message.c_str());
   return code;
+}
+
+// The databases of a --config file, each with its own store (kept in
+// `stores`, which must outlive their use).
+Result<std::vector<daemon::DatabaseConfig>> DatabasesFromFile(
+    const daemon::DaemonFileConfig& file, const Config& base, env::Clock& clock,
+    std::vector<std::unique_ptr<store::ObjectStore>>* stores) {
+  std::vector<daemon::DatabaseConfig> out;
+  std::set<std::string> targets;
+  for (const daemon::DatabaseEntry& e : file.databases) {
+    Config c = base;
+    c.database_path = e.path;
+    if (!e.bucket.empty()) c.bucket = e.bucket;
+    if (!e.endpoint.empty()) c.endpoint = e.endpoint;
+    if (!e.region.empty()) c.region = e.region;
+    if (!e.prefix.empty()) c.prefix = e.prefix;
+    if (!e.local_dir.empty()) {
+      c.local_dir = e.local_dir;
+      c.local_dir_set = true;
+    }
+    if (!e.compression.empty()) c.compression = e.compression;
+    if (e.retention_days) c.retention_days = *e.retention_days;
+    if (e.min_keep) c.min_keep = *e.min_keep;
+    DBB_ASSIGN_OR_RETURN(c.prefix, catalog::NormalizePrefix(c.prefix));
+    Status valid = ValidateConfig(c);
+    if (!valid.ok()) return valid.Annotate("database " + e.name);
+    auto store = MakeStore(c, clock);
+    if (!store.ok()) return store.status().Annotate("database " + e.name);
+    // Retention applies to a whole prefix: one database per target.
+    const std::string target = (*store)->Describe() + "/" + c.prefix;
+    if (!targets.insert(target).second) {
+      return Status::InvalidArgument("database " + e.name + " shares " + target +
+                                     " with another database; give each its own prefix");
+    }
+    daemon::DatabaseConfig d;
+    d.name = e.name;
+    d.backup.db_path = c.database_path;
+    d.backup.temp_dir = c.tmp_dir;
+    d.backup.compression = c.compression;
+    d.backup.level = c.compression_level;
+    d.backup.retention.retention_days = c.retention_days;
+    d.backup.retention.min_keep = c.min_keep;
+    auto jitter = std::chrono::seconds(0);
+    if (!e.jitter.empty()) {
+      DBB_ASSIGN_OR_RETURN(jitter, daemon::ParseDuration(e.jitter));
+    }
+    DBB_ASSIGN_OR_RETURN(d.schedule, daemon::ParseSchedule(e.schedule, e.timezone, jitter));
+    d.store = store->get();
+    d.prefix = c.prefix;
+    stores->push_back(std::move(store).value());
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 }  // namespace
@@ -44,12 +104,25 @@ int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags) {
   auto schedule = daemon::ParseSchedule(EnvOr(penv, "BACKUP_SCHEDULE", "@daily"),
                                         EnvOr(penv, "BACKUP_SCHEDULE_TZ", "UTC"), jitter);
   if (!schedule.ok()) return StartError(schedule.status().message(), 2);
-  auto listen = daemon::ParseListen(flags.listen);
+  daemon::DaemonFileConfig file;
+  if (!flags.config.empty()) {
+    auto text = env::ReadFileToString(flags.config);
+    if (!text.ok()) {
+      return StartError("cannot read --config " + flags.config + ": " + text.status().message(), 2);
+    }
+    auto parsed = daemon::ParseDaemonConfig(*text, flags.config, penv);
+    if (!parsed.ok()) return StartError(parsed.status().message(), 2);
+    file = std::move(parsed).value();
+  }
+  std::string listen_text = flags.listen;
+  if (listen_text.empty()) listen_text = file.listen;
+  if (listen_text.empty()) listen_text = "127.0.0.1:8780";
+  auto listen = daemon::ParseListen(listen_text);
   if (!listen.ok()) return StartError(listen.status().message(), 2);
 
-  const std::string state_dir = flags.state_dir.empty()
-                                    ? daemon::StateDir(EnvOr(penv, "DBBACKUP_STATE_DIR", ""))
-                                    : flags.state_dir;
+  std::string state_dir = flags.state_dir;
+  if (state_dir.empty()) state_dir = file.state_dir;
+  if (state_dir.empty()) state_dir = daemon::StateDir(EnvOr(penv, "DBBACKUP_STATE_DIR", ""));
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) return StartError("cannot create state directory " + state_dir + ": " + ec.message());
@@ -63,15 +136,24 @@ int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags) {
   auto state = daemon::StateDb::Open(state_dir + "/state.db", clock.Now());
   if (!state.ok()) return StartError(state.status().message());
 
-  daemon::DatabaseConfig db;
-  db.name = std::filesystem::path(env.config.database_path).filename().string();
-  db.backup.db_path = env.config.database_path;
-  db.backup.temp_dir = env.config.tmp_dir;
-  db.backup.compression = env.config.compression;
-  db.backup.level = env.config.compression_level;
-  db.backup.retention.retention_days = env.config.retention_days;
-  db.backup.retention.min_keep = env.config.min_keep;
-  db.schedule = *schedule;
+  std::vector<daemon::DatabaseConfig> databases;
+  std::vector<std::unique_ptr<store::ObjectStore>> stores;  // outlive the runner
+  if (!flags.config.empty()) {
+    auto from_file = DatabasesFromFile(file, env.config, clock, &stores);
+    if (!from_file.ok()) return StartError(from_file.status().message(), 2);
+    databases = std::move(from_file).value();
+  } else {
+    daemon::DatabaseConfig db;
+    db.name = std::filesystem::path(env.config.database_path).filename().string();
+    db.backup.db_path = env.config.database_path;
+    db.backup.temp_dir = env.config.tmp_dir;
+    db.backup.compression = env.config.compression;
+    db.backup.level = env.config.compression_level;
+    db.backup.retention.retention_days = env.config.retention_days;
+    db.backup.retention.min_keep = env.config.min_keep;
+    db.schedule = *schedule;
+    databases.push_back(std::move(db));
+  }
 
   // Every line of a job carries its id, so `grep <id>` finds the whole run.
   log::SetSink([](log::Level level, std::string_view msg) {
@@ -95,7 +177,7 @@ int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags) {
 
   engine::EngineContext ctx = env.engine;
   ctx.progress = nullptr;
-  daemon::JobRunner runner(ctx, state->get(), {db});
+  daemon::JobRunner runner(ctx, state->get(), databases);
   Status started = runner.Start(true);
   if (!started.ok()) return StartError(started.message());
 
@@ -113,9 +195,14 @@ int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags) {
   const std::string host =
       listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
   log::Info("daemon listening on http://" + host + ":" + std::to_string(api.port()) + " (state " +
-            state_dir + ", database " + db.name + ", schedule '" + schedule->text + "' " +
-            schedule->zone + ")");
-  if (auto next = runner.NextRun(db.name)) log::Info("next backup at " + daemon::FormatTime(*next));
+            state_dir + ", " + std::to_string(databases.size()) + " database" +
+            (databases.size() == 1 ? "" : "s") + ")");
+  for (const auto& d : databases) {
+    auto next = runner.NextRun(d.name);
+    log::Info("database " + d.name + " (" + d.backup.db_path + "): schedule '" + d.schedule.text +
+              "' " + d.schedule.zone +
+              (next ? ", next backup at " + daemon::FormatTime(*next) : ""));
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -21,9 +21,12 @@
 namespace dbbackup::cli {
 
 struct DaemonFlags {
-  std::string listen = "127.0.0.1:8780";
+  // TOML file listing the databases (daemon/config.h); "" = the one database
+  // of the environment / .env.
+  std::string config;
+  std::string listen;      // default: the file's [daemon] listen, else 127.0.0.1:8780
   std::string token_file;  // default <state dir>/api-token
-  std::string state_dir;   // default DBBACKUP_STATE_DIR or ./.dbbackup-state
+  std::string state_dir;   // default: the file's, DBBACKUP_STATE_DIR, ./.dbbackup-state
   int grace_seconds = 300;
   bool public_metrics = false;
 };

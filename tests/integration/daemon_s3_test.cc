@@ -385,5 +385,81 @@ TEST_F(DaemonS3Test, SigtermPastTheGracePeriodExitsZeroAndLeavesNothingPartial) 
   EXPECT_EQ(again.Stop(), 0);
 }
 
+TEST_F(DaemonS3Test, ConfigFileWithTwoDatabasesEachWithItsOwnPrefixAndSchedule) {
+  MakeDb();
+  ASSERT_TRUE(CreateTestDb(box_.Path("other.db"), {.tables = 1, .rows_per_table = 50}));
+  box_.Set("MY_BUCKET", bucket_);
+  box_.Unset("S3_BACKUP_BUCKET");
+  WriteFileOrFail(box_.Path("dbbackup.toml"), R"(
+[defaults]
+schedule = "@daily"
+retention_days = 7
+
+[[database]]
+name = "app"
+path = "app.db"
+bucket = "${MY_BUCKET}"
+prefix = "backups/app"
+schedule = "@every 2s"
+
+[[database]]
+name = "other"
+path = "other.db"
+bucket = "${MY_BUCKET}"
+prefix = "backups/other"
+)");
+  Daemon d(box_, {"--config", "dbbackup.toml"});
+  ASSERT_TRUE(d.WaitListening());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const auto& j : WithTrigger(d.Jobs(), "schedule")) {
+          if (j["database"] == "app" && j["state"] == "succeeded") return true;
+        }
+        return false;
+      },
+      seconds(30), std::chrono::milliseconds(200)))
+      << d.process().Stderr();
+  nlohmann::json job = d.Post("/api/jobs", R"({"kind":"backup","database":"other"})");
+  ASSERT_TRUE(job.is_object()) << job;
+  const std::string id = job["id"];
+  ASSERT_TRUE(WaitFor([&] { return d.Finished(id); }, seconds(30)));
+  EXPECT_EQ(d.Job(id)["state"], "succeeded") << d.Job(id);
+  for (const auto& j : d.Jobs()) {
+    if (j["trigger"] == "schedule") {
+      EXPECT_EQ(j["database"], "app") << j;
+    }
+  }
+
+  auto [status, body] = d.Get("/api/backups?database=other");
+  ASSERT_EQ(status, 200);
+  auto backups = nlohmann::json::parse(body);
+  ASSERT_EQ(backups.size(), 1u) << backups;
+  EXPECT_TRUE(backups[0]["key"].get<std::string>().starts_with("backups/other/full/")) << backups;
+  std::vector<std::string> app_keys;
+  ASSERT_TRUE(ListKeys(env_.rgw_owner, bucket_, "backups/app/", &app_keys));
+  EXPECT_FALSE(app_keys.empty());
+  for (const auto& k : app_keys) EXPECT_TRUE(k.ends_with("/app.db.gz")) << k;
+
+  auto [mstatus, metrics] = d.Get("/metrics");
+  ASSERT_EQ(mstatus, 200);
+  EXPECT_NE(metrics.find("dbbackup_backups_total{database=\"other\"} 1\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("dbbackup_next_run_timestamp_seconds{database=\"app\"}"),
+            std::string::npos);
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+TEST_F(DaemonS3Test, BadConfigFileIsOneClearError) {
+  WriteFileOrFail(box_.Path("dbbackup.toml"),
+                  "[[database]]\npath = \"a.db\"\nschedule = \"@often\"\n");
+  ProcessResult r = box_.Run({"daemon", "--config", "dbbackup.toml", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_TRUE(OneErrorLine(r, {"dbbackup.toml: database[0]: BACKUP_SCHEDULE: unknown '@often'"}));
+  box_.Set("BACKUP_SCHEDULE", "61 * * * *");
+  ProcessResult env = box_.Run({"daemon", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(env.exit_code, 2) << env.Describe();
+  EXPECT_TRUE(OneErrorLine(env, {"BACKUP_SCHEDULE: minute field '61' out of range 0-59"}));
+}
+
 }  // namespace
 }  // namespace dbbackup::testing
