@@ -97,7 +97,9 @@ def main():
                      "compression_ratio": ratio, "peak_rss_mib": med(rss_kb) / 1024,
                      "stages_s": stages or {}})
 
-    add("cron: sqlite3 .backup + gzip -6 + aws s3 cp", "backup", per_round_sum(cron_b),
+    local = a.store.startswith("local")
+    put, get = ("cp", "cp") if local else ("aws s3 cp", "aws s3 cp")
+    add(f"cron: sqlite3 .backup + gzip -6 + {put}", "backup", per_round_sum(cron_b),
         per_round_max_rss(cron_b), cron_ratio,
         {"snapshot": med(list(wall["cron.snapshot"].values())),
          "compress": med(list(wall["cron.gzip"].values())),
@@ -111,7 +113,7 @@ def main():
              "compress": med([x["compress_s"] for x in d]),
              "upload": med([x["upload_s"] for x in d]),
              "reported_duration": med([x["duration_s"] for x in d])})
-    add("cron: aws s3 cp + gunzip (no verification)", "restore", per_round_sum(cron_r),
+    add(f"cron: {get} + gunzip (no verification)", "restore", per_round_sum(cron_r),
         per_round_max_rss(cron_r), None,
         {"download": med(list(wall["cron.download"].values())),
          "decompress": med(list(wall["cron.gunzip"].values()))})
