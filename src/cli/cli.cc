@@ -259,6 +259,7 @@ int Main(int argc, char** argv) {
 
   // The daemon with a --config file builds a store per database itself.
   const bool daemon_with_file = cmd == Cmd::kDaemon && !daemon_flags.config.empty();
+  daemon_flags.env_file = g.env_file;
   auto config = BuildConfig(g, !daemon_with_file);
   if (!config.ok()) return UsageError(config.status().message());
 

@@ -92,7 +92,16 @@ Result<std::vector<daemon::DatabaseConfig>> DatabasesFromFile(
 }  // namespace
 
 int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags) {
-  const EnvMap penv = ProcessEnvironment();
+  // The process environment over the .env file (python-dotenv's order), for
+  // BACKUP_SCHEDULE* and DBBACKUP_* and the config file's ${VAR}s.
+  EnvMap penv = ProcessEnvironment();
+  const std::string dotenv_path = flags.env_file.empty() ? ".env" : flags.env_file;
+  if (env::PathExists(dotenv_path)) {
+    auto text = env::ReadFileToString(dotenv_path);
+    auto dotenv = text.ok() ? ParseDotEnv(*text) : Result<EnvMap>(text.status());
+    if (!dotenv.ok()) return StartError(dotenv.status().Annotate(dotenv_path).message(), 2);
+    for (const auto& [k, v] : *dotenv) penv.emplace(k, v);  // the environment wins
+  }
 
   auto jitter = std::chrono::seconds(0);
   const std::string jitter_text = EnvOr(penv, "BACKUP_SCHEDULE_JITTER", "");

@@ -2,7 +2,8 @@
 // daemon`, `dbbackup status`, and `dbbackup backup --async` / the seed's
 // `--async-mode`.
 //
-// Environment (process environment only, not ./.env, for now):
+// Environment (the process environment, then ./.env or --env-file, as for the
+// other variables; --async and status read the process environment only):
 //   BACKUP_SCHEDULE         cron expression, @daily (default), @hourly,
 //                           @weekly or @every DURATION (daemon/schedule.h)
 //   BACKUP_SCHEDULE_TZ      UTC (default) or a fixed offset such as +02:00
@@ -21,6 +22,8 @@
 namespace dbbackup::cli {
 
 struct DaemonFlags {
+  // The global --env-file ("" = ./.env if present).
+  std::string env_file;
   // TOML file listing the databases (daemon/config.h); "" = the one database
   // of the environment / .env.
   std::string config;
