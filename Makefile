@@ -3,9 +3,10 @@
 #   make demo       local-mode walk-through: backup, list, restore, verify (scripts/demo.sh)
 #   make test       everything CI runs: release + sanitizer trees, real S3 servers (scripts/run-tests.sh)
 #   make test-unit  build/ unit tests only; no servers, no sanitizer tree
+#   make bench      benchmark against the cron pipeline (bench/run.sh; BENCH_ARGS="--size 1G")
 #   make format     clang-format -i on src/ and tests/
 #   make clean      remove the build trees and the demo directory
-.PHONY: all build demo test test-unit format clean
+.PHONY: all build demo test test-unit bench format clean
 
 BUILD_TYPE ?= RelWithDebInfo
 
@@ -19,6 +20,9 @@ demo:
 
 test:
 	scripts/run-tests.sh
+
+bench:
+	bench/run.sh $(BENCH_ARGS)
 
 test-unit:
 	scripts/run-tests.sh --unit

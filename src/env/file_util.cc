@@ -215,8 +215,11 @@ Result<std::string> ReadFileToString(const std::string& path) {
 }
 
 Status WriteFileAtomic(const std::string& path, const std::string& data, int mode) {
-  DBB_ASSIGN_OR_RETURN(TempFile tmp,
-                       TempFile::Create(DirName(path), "." + BaseName(path) + ".tmp"));
+  // Appended piecewise: GCC 12 at -O3 warns falsely (-Wrestrict) on "." + s + ".tmp".
+  std::string prefix = ".";
+  prefix += BaseName(path);
+  prefix += ".tmp";
+  DBB_ASSIGN_OR_RETURN(TempFile tmp, TempFile::Create(DirName(path), prefix));
   {
     if (::chmod(tmp.path().c_str(), static_cast<mode_t>(mode)) != 0) {
       return ErrnoStatus("cannot chmod", tmp.path(), errno);
