@@ -364,6 +364,8 @@ TEST_F(CliErrorsTest, BucketWithoutCredentialsIsAClearError) {
 
 TEST_F(CliErrorsTest, AsyncModeSaysNoDaemonIsRunning) {
   ASSERT_TRUE(CreateTestDb(box_.Path("database.db"), {.tables = 1, .rows_per_table = 10}));
+  // A closed port, so a daemon a developer runs on the default 8780 cannot answer.
+  box_.Set("DBBACKUP_DAEMON_URL", "http://127.0.0.1:1");
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--async-mode"}, std::vector<std::string>{"backup", "--async"}}) {
     ProcessResult r = box_.Run(args);
