@@ -12,8 +12,6 @@
 #include <sstream>
 #include <thread>
 
-extern char** environ;
-
 namespace dbbackup::testing {
 namespace {
 
@@ -126,26 +124,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
                                      const ProcessOptions& options,
                                      const std::string& output_prefix)
     : out_path_(output_prefix + ".out"), err_path_(output_prefix + ".err") {
-  // The environment, as RunProcess builds it.
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry(*e);
-    size_t eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  for (const std::string& name : options.unset_env) {
-    if (!name.empty() && name.back() == '*') {
-      std::string prefix = name.substr(0, name.size() - 1);
-      for (auto it = env.begin(); it != env.end();) {
-        it = it->first.starts_with(prefix) ? env.erase(it) : std::next(it);
-      }
-    } else {
-      env.erase(name);
-    }
-  }
-  for (const auto& [k, v] : options.set_env) env[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = ChildEnvironment(options);
   std::vector<char*> c_env;
   for (std::string& s : env_strings) c_env.push_back(s.data());
   c_env.push_back(nullptr);

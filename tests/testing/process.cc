@@ -15,9 +15,7 @@
 extern char** environ;
 
 namespace dbbackup::testing {
-namespace {
 
-// The child's environment: ours, minus options.unset_env, plus options.set_env.
 std::vector<std::string> ChildEnvironment(const ProcessOptions& options) {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -41,6 +39,8 @@ std::vector<std::string> ChildEnvironment(const ProcessOptions& options) {
   for (const auto& [name, value] : env) out.push_back(name + "=" + value);
   return out;
 }
+
+namespace {
 
 // Resolves a program name the way execvp would, but with the child's PATH.
 std::string ResolveProgram(const std::string& name, const std::vector<std::string>& env) {

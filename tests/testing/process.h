@@ -55,6 +55,10 @@ struct ProcessResult {
 // them open makes the call run into the timeout; the timeout kills the group).
 // Never throws; failures to start show as exit_code 127.
 // REQUIRES: !argv.empty().
+// The environment a child gets: ours, minus options.unset_env (a trailing "*"
+// matches a prefix), plus options.set_env, as "NAME=value" strings.
+std::vector<std::string> ChildEnvironment(const ProcessOptions& options);
+
 ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options = {});
 
 }  // namespace dbbackup::testing
