@@ -22,8 +22,7 @@ Result<std::string> ResolveKey(const EngineContext& ctx, const std::string& key)
   return latest.key;
 }
 
-Result<FetchResult> FetchBackup(const EngineContext& ctx, const std::string& key,
-                                const std::string& dest_path) {
+Result<store::ObjectInfo> HeadBackup(const EngineContext& ctx, const std::string& key) {
   auto head = ctx.store->Head(key);
   if (!head.ok()) {
     if (head.status().code() == StatusCode::kNotFound) {
@@ -31,8 +30,15 @@ Result<FetchResult> FetchBackup(const EngineContext& ctx, const std::string& key
     }
     return head.status();
   }
+  head->key = key;  // FetchBackup names the object by it
+  return head;
+}
+
+Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInfo& head,
+                                const std::string& dest_path) {
+  const std::string& key = head.key;
   FetchResult result;
-  DBB_ASSIGN_OR_RETURN(result.metadata, catalog::FromObjectMetadata(head->metadata));
+  DBB_ASSIGN_OR_RETURN(result.metadata, catalog::FromObjectMetadata(head.metadata));
   std::string compression_name = result.metadata.compression.empty()
                                      ? catalog::CompressionFromKey(key)
                                      : result.metadata.compression;
@@ -46,7 +52,7 @@ Result<FetchResult> FetchBackup(const EngineContext& ctx, const std::string& key
     return body.status();
   }
   CountingReader downloaded(**body, [&](uint64_t n) {
-    if (ctx.progress) ctx.progress(Progress{"download", n, head->size});
+    if (ctx.progress) ctx.progress(Progress{"download", n, head.size});
   });
   auto plain = codec::NewDecompressingReader(downloaded, compression);
   codec::Hasher sha256(codec::HashAlgorithm::kSha256);
@@ -58,10 +64,10 @@ Result<FetchResult> FetchBackup(const EngineContext& ctx, const std::string& key
   DBB_RETURN_IF_ERROR(out->Close());
   result.bytes = *copied;
   result.sha256 = sha256.FinalHex();
-  if (downloaded.count() != head->size) {
+  if (downloaded.count() != head.size) {
     return Status::Corruption("backup " + key + " is truncated: got " +
                               std::to_string(downloaded.count()) + " of " +
-                              std::to_string(head->size) + " bytes");
+                              std::to_string(head.size) + " bytes");
   }
   if (!result.metadata.sha256.empty()) {
     if (result.metadata.sha256 != result.sha256) {
@@ -107,14 +113,8 @@ Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions&
     if (!st.ok() && st.code() != StatusCode::kInvalidArgument) return st;
   }
 
-  auto head = ctx.store->Head(report.key);
-  if (!head.ok()) {
-    if (head.status().code() == StatusCode::kNotFound) {
-      return Status::NotFound("backup not found: " + report.key);
-    }
-    return head.status();
-  }
-  auto meta = catalog::FromObjectMetadata(head->metadata);
+  DBB_ASSIGN_OR_RETURN(store::ObjectInfo head, HeadBackup(ctx, report.key));
+  auto meta = catalog::FromObjectMetadata(head.metadata);
   if (!meta.ok()) return meta.status().Annotate("backup " + report.key);
   const uint64_t needed = meta->original_size;
   DBB_RETURN_IF_ERROR(CheckFreeSpace(dir, needed + needed / 10, "--to"));
@@ -126,7 +126,7 @@ Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions&
   env::WorkDir::RemoveStale(dir, work_prefix);
   DBB_ASSIGN_OR_RETURN(env::WorkDir work, env::WorkDir::Create(dir, work_prefix));
   DBB_ASSIGN_OR_RETURN(env::TempFile temp, env::TempFile::Create(work.path(), "restore-"));
-  DBB_ASSIGN_OR_RETURN(FetchResult fetched, FetchBackup(ctx, report.key, temp.path()));
+  DBB_ASSIGN_OR_RETURN(FetchResult fetched, FetchBackup(ctx, head, temp.path()));
   Status integrity = snapshot::IntegrityCheck(temp.path());
   if (!integrity.ok()) return integrity.Annotate("backup " + report.key + " failed its check");
   DBB_ASSIGN_OR_RETURN(snapshot::DbStats stats, snapshot::CountTablesAndRecords(temp.path()));
@@ -169,7 +169,7 @@ Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions&
   }
 
   report.original_size = fetched.bytes;
-  report.compressed_size = head->size;
+  report.compressed_size = head.size;
   report.sha256 = fetched.sha256;
   report.checksum_verified = fetched.checksum_verified;
   report.tables = static_cast<int64_t>(stats.tables);

@@ -46,16 +46,20 @@ struct RestoreReport {
 // kFailedPrecondition for too little disk space.
 Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions& opts);
 
-// Downloads and decompresses `key` into `dest_path` (an existing, empty
-// file), checking the sha256 recorded in the metadata. Shared by restore and
-// verify --deep. Returns the metadata it checked against.
+// Head of a backup object; kNotFound "backup not found: KEY" if absent.
+Result<store::ObjectInfo> HeadBackup(const EngineContext& ctx, const std::string& key);
+
+// Downloads and decompresses the backup `head` describes (from HeadBackup)
+// into `dest_path` (an existing, empty file), checking the sha256 recorded in
+// the metadata. Shared by restore and verify --deep. Returns the metadata it
+// checked against.
 struct FetchResult {
   catalog::BackupMetadata metadata;
   uint64_t bytes = 0;
   std::string sha256;
   bool checksum_verified = false;
 };
-Result<FetchResult> FetchBackup(const EngineContext& ctx, const std::string& key,
+Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInfo& head,
                                 const std::string& dest_path);
 
 // The key the user asked for (validated), or the newest backup's.

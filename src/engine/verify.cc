@@ -35,29 +35,23 @@ Result<VerifyReport> RunVerify(const EngineContext& ctx, const VerifyOptions& op
     return report;
   };
 
-  auto head = ctx.store->Head(report.key);
-  if (!head.ok()) {
-    if (head.status().code() == StatusCode::kNotFound) {
-      return Status::NotFound("backup not found: " + report.key);
-    }
-    return head.status();
-  }
-  add("exists", true, std::to_string(head->size) + " bytes in " + ctx.store->Describe());
-  auto meta = catalog::FromObjectMetadata(head->metadata);
+  DBB_ASSIGN_OR_RETURN(store::ObjectInfo head, HeadBackup(ctx, report.key));
+  add("exists", true, std::to_string(head.size) + " bytes in " + ctx.store->Describe());
+  auto meta = catalog::FromObjectMetadata(head.metadata);
   if (!add("metadata", meta.ok(), meta.ok() ? "complete" : meta.status().message())) {
     return finish();
   }
-  add("size", head->size == meta->compressed_size,
-      head->size == meta->compressed_size
-          ? std::to_string(head->size) + " bytes as recorded"
-          : "object has " + std::to_string(head->size) + " bytes, metadata says " +
+  add("size", head.size == meta->compressed_size,
+      head.size == meta->compressed_size
+          ? std::to_string(head.size) + " bytes as recorded"
+          : "object has " + std::to_string(head.size) + " bytes, metadata says " +
                 std::to_string(meta->compressed_size));
-  if (!meta->compressed_md5.empty() && head->etag.size() == 32 &&
-      head->etag.find('-') == std::string::npos) {
-    bool same = head->etag == meta->compressed_md5;
+  if (!meta->compressed_md5.empty() && head.etag.size() == 32 &&
+      head.etag.find('-') == std::string::npos) {
+    bool same = head.etag == meta->compressed_md5;
     add("md5", same,
         same ? "etag matches the recorded MD5"
-             : "etag " + head->etag + " differs from the recorded MD5 " + meta->compressed_md5);
+             : "etag " + head.etag + " differs from the recorded MD5 " + meta->compressed_md5);
   }
   if (!opts.deep) return finish();
 
@@ -66,7 +60,7 @@ Result<VerifyReport> RunVerify(const EngineContext& ctx, const VerifyOptions& op
   env::WorkDir::RemoveStale(temp_dir, "dbbackup-verify-");
   DBB_ASSIGN_OR_RETURN(env::WorkDir work, env::WorkDir::Create(temp_dir, "dbbackup-verify-"));
   DBB_ASSIGN_OR_RETURN(env::TempFile temp, env::TempFile::Create(work.path(), "download-"));
-  auto fetched = FetchBackup(ctx, report.key, temp.path());
+  auto fetched = FetchBackup(ctx, head, temp.path());
   if (!fetched.ok()) {
     if (fetched.status().code() != StatusCode::kCorruption) return fetched.status();
     add("sha256", false, fetched.status().message());
