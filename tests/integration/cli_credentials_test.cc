@@ -102,13 +102,7 @@ class CliCredentialsTest : public ::testing::Test {
     box_.Set("DATABASE_PATH", db_);
   }
 
-  void TearDown() override {
-    for (const std::string& key : written_) {
-      ProcessResult r = RunAws(
-          env_.moto_admin, {"s3api", "delete-object", "--bucket", env_.moto_bucket, "--key", key});
-      EXPECT_TRUE(r.ok()) << r.Describe();
-    }
-  }
+  void TearDown() override { DeleteObjectsWithAws(env_.moto_admin, env_.moto_bucket, written_); }
 
   // A role with the seed policy on the test bucket that the admin may assume.
   std::string SeedRole(const std::string& tag) {

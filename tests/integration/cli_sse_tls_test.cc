@@ -64,13 +64,7 @@ class CliSseMotoTest : public ::testing::Test {
     ASSERT_TRUE(CreateTestDb(db_, {.tables = 2, .rows_per_table = 100}));
     box_.Set("DATABASE_PATH", db_);
   }
-  void TearDown() override {
-    for (const std::string& key : written_) {
-      ProcessResult r = RunAws(
-          env_.moto_admin, {"s3api", "delete-object", "--bucket", env_.moto_bucket, "--key", key});
-      EXPECT_TRUE(r.ok()) << r.Describe();
-    }
-  }
+  void TearDown() override { DeleteObjectsWithAws(env_.moto_admin, env_.moto_bucket, written_); }
   // backup --no-prune --json; returns the key ("" after a failure).
   std::string BackUp() {
     ProcessResult r = box_.Run({"backup", "--no-prune", "--json"});
@@ -193,40 +187,44 @@ TEST(CliSseRgwTest, SseCKeyIsNeededToRestoreAndAWrongOneIsRefused) {
   EXPECT_TRUE(cleanup.ok()) << cleanup.Describe();
 }
 
-TEST(CliSseConfigTest, UnusableKeyFileIsAUsageErrorThatNeverEchoesIt) {
-  CliSandbox box;
+// A database and S3 settings whose endpoint is a closed port: for errors
+// that must come before any request.
+void UseUnreachableS3(CliSandbox& box) {
   ASSERT_TRUE(CreateTestDb(box.Path("app.db"), {.tables = 1, .rows_per_table = 5}));
   box.Set("DATABASE_PATH", box.Path("app.db"));
-  box.Set("S3_BACKUP_BUCKET", "dbb-sse-config");
+  box.Set("S3_BACKUP_BUCKET", "dbb-offline");
   box.Set("S3_ENDPOINT_URL", "http://127.0.0.1:1");
   box.Set("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE");
   box.Set("AWS_SECRET_ACCESS_KEY", "secret");
+}
+
+TEST(CliSseConfigTest, UnusableKeyFileIsAUsageErrorThatNeverEchoesIt) {
+  CliSandbox box;
+  UseUnreachableS3(box);
   box.Set("BACKUP_SSE", "SSE-C");
-  ProcessResult none = box.Run({"backup"});
-  EXPECT_EQ(none.exit_code, 2) << none.Describe();
-  EXPECT_TRUE(OneErrorLine(none, {"BACKUP_SSE_CUSTOMER_KEY_FILE"}));
-
   WriteFileOrFail(box.Path("short.key"), "only-twenty-bytes-ab");
-  box.Set("BACKUP_SSE_CUSTOMER_KEY_FILE", box.Path("short.key"));
-  ProcessResult shorter = box.Run({"backup"});
-  EXPECT_EQ(shorter.exit_code, 2) << shorter.Describe();
-  EXPECT_TRUE(OneErrorLine(shorter, {"short.key", "32"}));
-  EXPECT_EQ(shorter.stderr_text.find("only-twenty"), std::string::npos);
-
-  box.Set("BACKUP_SSE_CUSTOMER_KEY_FILE", box.Path("missing.key"));
-  ProcessResult missing = box.Run({"backup"});
-  EXPECT_EQ(missing.exit_code, 2) << missing.Describe();
-  EXPECT_TRUE(OneErrorLine(missing, {"missing.key"}));
+  struct Case {
+    std::string key_file;  // "" = unset
+    std::vector<std::string> error_names;
+  };
+  for (const Case& c : {Case{"", {"BACKUP_SSE_CUSTOMER_KEY_FILE"}},
+                        Case{box.Path("short.key"), {"short.key", "32"}},
+                        Case{box.Path("missing.key"), {"missing.key"}}}) {
+    if (c.key_file.empty()) {
+      box.Unset("BACKUP_SSE_CUSTOMER_KEY_FILE");
+    } else {
+      box.Set("BACKUP_SSE_CUSTOMER_KEY_FILE", c.key_file);
+    }
+    ProcessResult r = box.Run({"backup"});
+    EXPECT_EQ(r.exit_code, 2) << c.key_file << ": " << r.Describe();
+    EXPECT_TRUE(OneErrorLine(r, c.error_names)) << c.key_file;
+    EXPECT_EQ(r.stderr_text.find("only-twenty"), std::string::npos) << "the key is never echoed";
+  }
 }
 
 TEST(CliTlsConfigTest, UnsignedPayloadOverPlainHttpIsRefused) {
   CliSandbox box;
-  ASSERT_TRUE(CreateTestDb(box.Path("app.db"), {.tables = 1, .rows_per_table = 5}));
-  box.Set("DATABASE_PATH", box.Path("app.db"));
-  box.Set("S3_BACKUP_BUCKET", "dbb-tls-config");
-  box.Set("S3_ENDPOINT_URL", "http://127.0.0.1:1");
-  box.Set("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE");
-  box.Set("AWS_SECRET_ACCESS_KEY", "secret");
+  UseUnreachableS3(box);
   box.Set("BACKUP_S3_UNSIGNED_PAYLOAD", "true");
   ProcessResult r = box.Run({"backup"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();

@@ -203,6 +203,14 @@ int BackgroundProcess::Wait(std::chrono::milliseconds timeout) {
   return reaped_ ? exit_code_ : -1;
 }
 
+void DeleteObjectsWithAws(const S3Target& target, const std::string& bucket,
+                          const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    ProcessResult r = RunAws(target, {"s3api", "delete-object", "--bucket", bucket, "--key", key});
+    EXPECT_TRUE(r.ok()) << r.Describe();
+  }
+}
+
 ::testing::AssertionResult AwsHeadObject(const S3Target& target, const std::string& bucket,
                                          const std::string& key, nlohmann::json* head) {
   ProcessResult r = RunAws(

@@ -119,6 +119,11 @@ class BackgroundProcess {
   std::string err_path_;
 };
 
+// Deletes `keys` from `bucket` with the aws CLI as `target`'s user (a test
+// failure for each that fails): the clean-up of tests sharing a bucket.
+void DeleteObjectsWithAws(const S3Target& target, const std::string& bucket,
+                          const std::vector<std::string>& keys);
+
 // head-object with the aws CLI: the parsed response (ContentLength,
 // Metadata with the user metadata, ...).
 ::testing::AssertionResult AwsHeadObject(const S3Target& target, const std::string& bucket,
