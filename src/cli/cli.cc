@@ -358,8 +358,7 @@ int Main(int argc, char** argv) {
     log::Info("local mode: no S3 bucket or AWS credentials configured; using " +
               (*store)->Describe());
   } else {
-    log::Info("credentials: " + credentials.source + " (access key id " +
-              credentials.masked_key_id + ")");
+    log::Info(DescribeCredentials(credentials));
   }
 
   ProgressLine progress(!g.json && ::isatty(STDERR_FILENO) != 0);

@@ -55,6 +55,11 @@ std::string MaskKeyId(std::string_view key_id) {
   return std::string(key_id.substr(0, 4)) + "..." + std::string(key_id.substr(key_id.size() - 4));
 }
 
+std::string DescribeCredentials(const CredentialsInfo& credentials) {
+  return "credentials: " + credentials.source + " (access key id " + credentials.masked_key_id +
+         ")";
+}
+
 Result<std::unique_ptr<store::ObjectStore>> MakeStore(const Config& config, env::Clock& clock,
                                                       CredentialsInfo* credentials) {
   if (config.LocalMode()) return MakeLocalStore(config, clock);

@@ -31,6 +31,9 @@ struct CredentialsInfo {
   std::string masked_key_id;
 };
 
+// "credentials: SOURCE (access key id AKIA...MPLE)", the line dbbackup logs.
+std::string DescribeCredentials(const CredentialsInfo& credentials);
+
 // `clock` must outlive the store. `credentials`, when non-null, receives
 // where the S3 credentials came from.
 // Errors: kInvalidArgument for configuration the user must fix (no

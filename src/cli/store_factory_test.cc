@@ -41,6 +41,7 @@ TEST_F(MakeStoreTest, StaticKeysNameTheirSourceAndAMaskedKeyId) {
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ(info.source, ".env file .env");
   EXPECT_EQ(info.masked_key_id, "AKIA...MPLE");
+  EXPECT_EQ(DescribeCredentials(info), "credentials: .env file .env (access key id AKIA...MPLE)");
 }
 
 TEST_F(MakeStoreTest, NoSourceIsAConfigurationErrorNamingEverySourceTried) {
