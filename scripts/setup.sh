@@ -10,7 +10,7 @@ BUILD_PKGS="build-essential cmake ninja-build pkg-config git ca-certificates
   libdeflate-dev libzstd-dev libisal-dev
   libcli11-dev nlohmann-json3-dev libpugixml-dev libcpp-httplib-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format"
-TEST_PKGS="ceph-mon ceph-osd radosgw ceph-common curl uuid-runtime python3 python3-pip procps time"
+TEST_PKGS="ceph-mon ceph-osd radosgw ceph-common curl openssl uuid-runtime python3 python3-pip procps time"
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1

@@ -47,6 +47,7 @@ int RunBackupCommand(const CommandEnv& env, const BackupFlags& flags) {
                         {"dry_run", r.dry_run},
                         {"pruned", r.pruned}};
     if (!r.prune_error.empty()) j["prune_error"] = r.prune_error;
+    j["credentials_source"] = CredentialsSourceJson(env);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }

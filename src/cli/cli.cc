@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,7 +27,10 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
 constexpr char kFooter[] = R"(Configuration (environment, then ./.env or --env-file; flags win):
-  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   S3 credentials
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   S3 credentials; without
+                             them: AWS_PROFILE and ~/.aws/{credentials,config} (also
+                             role_arn + source_profile), AWS_WEB_IDENTITY_TOKEN_FILE +
+                             AWS_ROLE_ARN, container credentials, EC2 instance metadata
   AWS_REGION                 bucket region (default us-east-1)
   S3_BACKUP_BUCKET           bucket for backups
   S3_ENDPOINT_URL            custom S3 endpoint, e.g. http://127.0.0.1:9000 (MinIO, R2,
@@ -34,7 +39,10 @@ constexpr char kFooter[] = R"(Configuration (environment, then ./.env or --env-f
   BACKUP_PREFIX              key prefix (default backups): <prefix>/full/YYYYMMDD_HHMMSS/<db>.gz
   BACKUP_RETENTION_DAYS      delete backups older than this (default 30; 0 keeps all)
   BACKUP_MIN_KEEP            never delete the newest N backups (default 1)
-  BACKUP_SSE                 AES256 (default), aws:kms (with BACKUP_SSE_KMS_KEY_ID) or none
+  BACKUP_SSE                 AES256 (default), aws:kms (with BACKUP_SSE_KMS_KEY_ID), SSE-C
+                             (with BACKUP_SSE_CUSTOMER_KEY_FILE: 32 bytes, raw or base64) or none
+  BACKUP_S3_CA_BUNDLE        PEM CA bundle for https endpoints (AWS_CA_BUNDLE works too)
+  BACKUP_S3_UNSIGNED_PAYLOAD true: sign UNSIGNED-PAYLOAD instead of hashing bodies (https only)
   BACKUP_COMPRESSION         gzip (default), zstd or none; BACKUP_COMPRESSION_LEVEL
   BACKUP_TMP_DIR             where snapshots are staged (default $TMPDIR or /tmp)
   DATABASE_PATH              the SQLite database (default database.db)
@@ -56,6 +64,11 @@ struct GlobalFlags {
   std::optional<int> level;
   std::optional<int> retention_days;
   std::optional<int> min_keep;
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string secret_access_key_file;
+  std::string session_token;
+  std::string profile;
   bool json = false;
   bool quiet = false;
   bool verbose = false;
@@ -64,6 +77,56 @@ struct GlobalFlags {
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "dbbackup: error: %s (see dbbackup --help)\n", message.c_str());
   return kExitUsage;
+}
+
+// Flags win over the environment and .env: a key pair given by flags
+// replaces theirs whole.
+Status ApplyCredentialFlags(const GlobalFlags& g, Config& c) {
+  if (!g.profile.empty()) c.chain_env["AWS_PROFILE"] = g.profile;
+  std::string secret = g.secret_access_key;
+  if (!g.secret_access_key_file.empty()) {
+    if (!secret.empty()) {
+      return Status::InvalidArgument(
+          "give either --aws-secret-access-key or --aws-secret-access-key-file, not both");
+    }
+    auto text = env::ReadFileToString(g.secret_access_key_file);
+    if (!text.ok()) {
+      return Status::InvalidArgument("cannot read --aws-secret-access-key-file " +
+                                     g.secret_access_key_file + ": " + text.status().message());
+    }
+    secret = *text;
+    while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) {
+      secret.pop_back();
+    }
+  }
+  if (g.access_key_id.empty() && secret.empty() && g.session_token.empty()) return Status::OK();
+  if (g.access_key_id.empty() || secret.empty()) {
+    return Status::InvalidArgument(
+        "--aws-access-key-id needs --aws-secret-access-key(-file), and the other way round");
+  }
+  c.access_key_id = g.access_key_id;
+  c.secret_access_key = secret;
+  c.session_token = g.session_token;
+  c.credential_source = "flags";
+  return Status::OK();
+}
+
+// Overwrites the values of secret-bearing flags in argv, so /proc/PID/cmdline
+// and `ps` stop showing them once the flags are parsed (CLI11 keeps copies).
+// The value keeps its length: the kernel shows the original argv area.
+void ScrubSecretArguments(int argc, char** argv) {
+  static constexpr std::string_view kSecretFlags[] = {"--aws-secret-access-key",
+                                                      "--aws-session-token"};
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    for (std::string_view flag : kSecretFlags) {
+      if (arg == flag && i + 1 < argc) {
+        std::memset(argv[i + 1], '*', std::strlen(argv[i + 1]));
+      } else if (arg.starts_with(flag) && arg.size() > flag.size() && arg[flag.size()] == '=') {
+        std::memset(argv[i] + flag.size() + 1, '*', arg.size() - flag.size() - 1);
+      }
+    }
+  }
 }
 
 // Loads the configuration: environment, then the .env file, then flags.
@@ -89,6 +152,7 @@ Result<Config> BuildConfig(const GlobalFlags& g, bool validate = true) {
     }
   }
   DBB_ASSIGN_OR_RETURN(Config c, LoadConfig(ProcessEnvironment(), dotenv, dotenv_name));
+  DBB_RETURN_IF_ERROR(ApplyCredentialFlags(g, c));
   if (!g.db.empty()) c.database_path = g.db;
   if (!g.bucket.empty()) c.bucket = g.bucket;
   if (!g.endpoint.empty()) c.endpoint = g.endpoint;
@@ -135,6 +199,14 @@ int Main(int argc, char** argv) {
   app.add_option("--retention-days", g.retention_days,
                  "Delete backups older than N days (BACKUP_RETENTION_DAYS)");
   app.add_option("--min-keep", g.min_keep, "Always keep the newest N backups (BACKUP_MIN_KEEP)");
+  app.add_option("--aws-access-key-id", g.access_key_id, "Access key id (AWS_ACCESS_KEY_ID)");
+  app.add_option("--aws-secret-access-key", g.secret_access_key,
+                 "Secret access key; visible to other users until parsed, prefer "
+                 "--aws-secret-access-key-file or the environment");
+  app.add_option("--aws-secret-access-key-file", g.secret_access_key_file,
+                 "Read the secret access key from this file");
+  app.add_option("--aws-session-token", g.session_token, "Session token (AWS_SESSION_TOKEN)");
+  app.add_option("--profile", g.profile, "Profile of ~/.aws/{credentials,config} (AWS_PROFILE)");
   app.add_flag("--json", g.json, "Print one JSON document on stdout and nothing else there");
   app.add_flag("-q,--quiet", g.quiet, "Only warnings and errors on stderr");
   app.add_flag("-v,--verbose", g.verbose, "Debug logging on stderr");
@@ -216,6 +288,7 @@ int Main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    ScrubSecretArguments(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -223,6 +296,7 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    ScrubSecretArguments(argc, argv);
     return UsageError(e.what());
   }
 
@@ -271,21 +345,26 @@ int Main(int argc, char** argv) {
     denv.engine.prefix = config->prefix;
     return RunDaemonCommand(denv, daemon_flags);
   }
-  auto store = MakeStore(*config, clock);
+  CredentialsInfo credentials;
+  auto store = MakeStore(*config, clock, &credentials);
   if (!store.ok()) {
-    std::fprintf(stderr, "dbbackup: error: %s\n", store.status().message().c_str());
-    return kExitFailure;
+    CommandEnv failed;
+    failed.json = g.json;
+    int code = ReportFailure(failed, store.status());
+    // Settings the user must fix are usage errors, as in BuildConfig.
+    return store.status().code() == StatusCode::kInvalidArgument ? kExitUsage : code;
   }
   if (config->LocalMode()) {
     log::Info("local mode: no S3 bucket or AWS credentials configured; using " +
               (*store)->Describe());
-  } else if (!config->credential_source.empty()) {
-    log::Debug("credentials from " + config->credential_source);
+  } else {
+    log::Info(DescribeCredentials(credentials));
   }
 
   ProgressLine progress(!g.json && ::isatty(STDERR_FILENO) != 0);
   CommandEnv cenv;
   cenv.config = *config;
+  cenv.credentials_source = credentials.source;
   cenv.json = g.json;
   cenv.progress = &progress;
   cenv.engine.store = store->get();

@@ -2,6 +2,7 @@
 // one engine function and prints the result (human text or --json).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,9 @@ namespace dbbackup::cli {
 // What every command gets from Main. Pointers outlive the command.
 struct CommandEnv {
   Config config;
+  // Where the S3 credentials came from (store_factory.h); empty in local
+  // mode. Reported as "credentials_source" in --json output.
+  std::string credentials_source;
   engine::EngineContext engine;
   bool json = false;
   ProgressLine* progress = nullptr;
@@ -43,6 +47,10 @@ int RunListCommand(const CommandEnv& env);
 int RunRestoreCommand(const CommandEnv& env, const RestoreFlags& flags);
 int RunVerifyCommand(const CommandEnv& env, const VerifyFlags& flags);
 int RunPruneCommand(const CommandEnv& env, const PruneFlags& flags);
+
+// The "credentials_source" value of --json output: the source, or null in
+// local mode.
+nlohmann::json CredentialsSourceJson(const CommandEnv& env);
 
 // Prints a failure as one line on stderr ("dbbackup: error: ...") and, with
 // --json, as {"error": ..., "code": ...} on stdout. Returns 1.

@@ -125,7 +125,10 @@ Result<Config> LoadConfig(const EnvMap& env, const EnvMap& dotenv, const std::st
     return std::nullopt;
   };
   Config c;
+  c.chain_env = dotenv;
+  for (const auto& [name, value] : env) c.chain_env[name] = value;
   if (auto v = lookup("AWS_ACCESS_KEY_ID", &c.credential_source)) c.access_key_id = *v;
+  if (c.credential_source == dotenv_name) c.credential_source = ".env file " + dotenv_name;
   if (auto v = lookup("AWS_SECRET_ACCESS_KEY")) c.secret_access_key = *v;
   if (auto v = lookup("AWS_SESSION_TOKEN")) c.session_token = *v;
   if (auto v = lookup("AWS_REGION")) {
@@ -146,6 +149,15 @@ Result<Config> LoadConfig(const EnvMap& env, const EnvMap& dotenv, const std::st
   }
   if (auto v = lookup("BACKUP_SSE")) c.sse = *v;
   if (auto v = lookup("BACKUP_SSE_KMS_KEY_ID")) c.sse_kms_key_id = *v;
+  if (auto v = lookup("BACKUP_SSE_CUSTOMER_KEY_FILE")) c.sse_customer_key_file = *v;
+  if (auto v = lookup("BACKUP_S3_CA_BUNDLE")) {
+    c.ca_bundle = *v;
+  } else if (auto a = lookup("AWS_CA_BUNDLE")) {
+    c.ca_bundle = *a;
+  }
+  if (auto v = lookup("BACKUP_S3_UNSIGNED_PAYLOAD")) {
+    DBB_ASSIGN_OR_RETURN(c.unsigned_payload, ParseBool("BACKUP_S3_UNSIGNED_PAYLOAD", *v));
+  }
   if (auto v = lookup("DATABASE_PATH")) c.database_path = *v;
   if (auto v = lookup("BACKUP_PREFIX")) c.prefix = *v;
   if (auto v = lookup("BACKUP_RETENTION_DAYS")) {
@@ -173,14 +185,38 @@ Status ValidateConfig(const Config& c) {
         "AWS credentials are set but S3_BACKUP_BUCKET is not: set the bucket (or unset "
         "AWS_ACCESS_KEY_ID for local mode)");
   }
-  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
-    return Status::InvalidArgument(
-        "S3_BACKUP_BUCKET is set but no AWS credentials were found: set AWS_ACCESS_KEY_ID and "
-        "AWS_SECRET_ACCESS_KEY (or unset S3_BACKUP_BUCKET for local mode)");
+  // Without static keys the credentials chain looks further (profiles, web
+  // identity, container, instance metadata); half a pair is a mistake.
+  if (!c.access_key_id.empty() && c.secret_access_key.empty()) {
+    return Status::InvalidArgument("AWS_ACCESS_KEY_ID is set (from " + c.credential_source +
+                                   ") but AWS_SECRET_ACCESS_KEY is not: set both");
   }
-  if (c.sse != "AES256" && c.sse != "aws:kms" && c.sse != "none" && !c.sse.empty()) {
+  if (c.access_key_id.empty() && !c.secret_access_key.empty()) {
+    return Status::InvalidArgument(
+        "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both");
+  }
+  if (c.sse != "AES256" && c.sse != "aws:kms" && c.sse != "SSE-C" && c.sse != "none" &&
+      !c.sse.empty()) {
     return Status::InvalidArgument("invalid BACKUP_SSE '" + c.sse +
-                                   "': expected AES256, aws:kms or none");
+                                   "': expected AES256, aws:kms, SSE-C or none");
+  }
+  if (!c.sse_kms_key_id.empty() && c.sse != "aws:kms") {
+    return Status::InvalidArgument("BACKUP_SSE_KMS_KEY_ID is set but BACKUP_SSE is '" + c.sse +
+                                   "', not aws:kms");
+  }
+  if (c.sse == "SSE-C" && c.sse_customer_key_file.empty()) {
+    return Status::InvalidArgument(
+        "BACKUP_SSE=SSE-C needs BACKUP_SSE_CUSTOMER_KEY_FILE (a file holding the 32-byte key, "
+        "raw or base64)");
+  }
+  if (!c.sse_customer_key_file.empty() && c.sse != "SSE-C") {
+    return Status::InvalidArgument("BACKUP_SSE_CUSTOMER_KEY_FILE is set but BACKUP_SSE is '" +
+                                   c.sse + "', not SSE-C");
+  }
+  if (c.unsigned_payload && !c.endpoint.starts_with("https://") && !c.endpoint.empty()) {
+    return Status::InvalidArgument(
+        "BACKUP_S3_UNSIGNED_PAYLOAD=true is only allowed over https, and the endpoint is " +
+        c.endpoint);
   }
   return Status::OK();
 }

@@ -29,8 +29,15 @@ struct Config {
   std::string bucket;                    // S3_BACKUP_BUCKET
   std::string endpoint;                  // S3_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL
   std::optional<bool> force_path_style;  // S3_FORCE_PATH_STYLE; default: per endpoint
-  std::string sse = "AES256";            // BACKUP_SSE: AES256, aws:kms, none
+  std::string sse = "AES256";            // BACKUP_SSE: AES256, aws:kms, SSE-C, none
   std::string sse_kms_key_id;            // BACKUP_SSE_KMS_KEY_ID
+  std::string sse_customer_key_file;     // BACKUP_SSE_CUSTOMER_KEY_FILE (SSE-C)
+  std::string ca_bundle;                 // BACKUP_S3_CA_BUNDLE, else AWS_CA_BUNDLE
+  bool unsigned_payload = false;         // BACKUP_S3_UNSIGNED_PAYLOAD (https only)
+  // The variables the credentials chain reads (AWS_PROFILE, AWS_ROLE_ARN,
+  // AWS_CONTAINER_*, HOME, ...): .env's, overridden by the environment's,
+  // overridden by flags (--profile).
+  EnvMap chain_env;
   // Backups
   std::string database_path = "database.db";  // DATABASE_PATH
   std::string prefix = "backups";             // BACKUP_PREFIX
@@ -40,12 +47,13 @@ struct Config {
   int compression_level = -1;                 // BACKUP_COMPRESSION_LEVEL
   std::string local_dir = "./backups-local";  // BACKUP_LOCAL_DIR
   std::string tmp_dir;                        // BACKUP_TMP_DIR (default $TMPDIR or /tmp)
-  // Where the credentials came from ("environment", ".env file PATH",
-  // "flags"); never the secret itself.
+  // Where the static keys above came from ("environment", ".env file
+  // PATH", "flags"); never the secret itself. Empty without static keys.
   std::string credential_source;
   bool local_dir_set = false;
 
-  // No bucket and no credentials: the local directory store.
+  // No bucket and no static credentials: the local directory store. (With a
+  // bucket, credentials come from the chain: store_factory.h.)
   bool LocalMode() const { return bucket.empty() && access_key_id.empty(); }
 };
 

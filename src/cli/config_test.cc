@@ -82,13 +82,67 @@ TEST(ConfigTest, BadValuesNameTheVariable) {
 }
 
 TEST(ConfigTest, HalfConfiguredS3IsAnError) {
+  // A bucket alone is valid here: the credentials chain (store_factory.h)
+  // looks for profiles, web identity, container and instance credentials.
   auto bucket_only = LoadConfig({{"S3_BACKUP_BUCKET", "b"}}, {});
   ASSERT_TRUE(bucket_only.ok());
-  Status s = ValidateConfig(*bucket_only);
-  EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
+  EXPECT_TRUE(ValidateConfig(*bucket_only).ok());
+  EXPECT_FALSE(bucket_only->LocalMode());
+  // Half a key pair is not.
+  auto half = LoadConfig({{"S3_BACKUP_BUCKET", "b"}, {"AWS_ACCESS_KEY_ID", "AK"}}, {});
+  Status s = ValidateConfig(*half);
+  EXPECT_NE(s.message().find("AWS_SECRET_ACCESS_KEY"), std::string::npos) << s.ToString();
+  auto secret_only = LoadConfig({{"S3_BACKUP_BUCKET", "b"}, {"AWS_SECRET_ACCESS_KEY", "x"}}, {});
+  EXPECT_NE(ValidateConfig(*secret_only).message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
   auto keys_only = LoadConfig({{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "b"}}, {});
   EXPECT_NE(ValidateConfig(*keys_only).message().find("S3_BACKUP_BUCKET"), std::string::npos);
+}
+
+TEST(ConfigTest, ChainSeesDotEnvThenEnvironmentAndLabelsTheKeySource) {
+  auto c = LoadConfig({{"AWS_PROFILE", "env-profile"}, {"HOME", "/home/u"}},
+                      {{"AWS_PROFILE", "file-profile"},
+                       {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
+                       {"AWS_ACCESS_KEY_ID", "AK"},
+                       {"AWS_SECRET_ACCESS_KEY", "SK"}},
+                      "conf/.env");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->chain_env.at("AWS_PROFILE"), "env-profile");
+  EXPECT_EQ(c->chain_env.at("AWS_ROLE_ARN"), "arn:aws:iam::1:role/r");
+  EXPECT_EQ(c->chain_env.at("HOME"), "/home/u");
+  EXPECT_EQ(c->credential_source, ".env file conf/.env");
+}
+
+TEST(ConfigTest, EncryptionAndTlsSettings) {
+  auto c = LoadConfig({{"S3_BACKUP_BUCKET", "b"},
+                       {"BACKUP_SSE", "SSE-C"},
+                       {"BACKUP_SSE_CUSTOMER_KEY_FILE", "/k"},
+                       {"AWS_CA_BUNDLE", "/aws-ca.pem"},
+                       {"BACKUP_S3_UNSIGNED_PAYLOAD", "true"}},
+                      {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->sse_customer_key_file, "/k");
+  EXPECT_EQ(c->ca_bundle, "/aws-ca.pem");
+  EXPECT_TRUE(c->unsigned_payload);
+  EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c).ToString();
+  EXPECT_EQ(LoadConfig({{"BACKUP_S3_CA_BUNDLE", "/ours.pem"}, {"AWS_CA_BUNDLE", "/aws.pem"}}, {})
+                ->ca_bundle,
+            "/ours.pem");
+
+  Config bad = *c;
+  bad.endpoint = "http://127.0.0.1:9000";
+  EXPECT_NE(ValidateConfig(bad).message().find("https"), std::string::npos);
+  bad = *c;
+  bad.sse_customer_key_file.clear();
+  EXPECT_NE(ValidateConfig(bad).message().find("BACKUP_SSE_CUSTOMER_KEY_FILE"), std::string::npos);
+  bad = *c;
+  bad.sse = "AES256";
+  EXPECT_NE(ValidateConfig(bad).message().find("not SSE-C"), std::string::npos);
+  bad.sse_customer_key_file.clear();
+  bad.sse_kms_key_id = "k";
+  EXPECT_NE(ValidateConfig(bad).message().find("not aws:kms"), std::string::npos);
+  bad.sse = "sse-c";
+  EXPECT_NE(ValidateConfig(bad).message().find("SSE-C"), std::string::npos);
+  EXPECT_FALSE(LoadConfig({{"BACKUP_S3_UNSIGNED_PAYLOAD", "perhaps"}}, {}).ok());
 }
 
 }  // namespace

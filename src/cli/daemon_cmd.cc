@@ -60,8 +60,12 @@ Result<std::vector<daemon::DatabaseConfig>> DatabasesFromFile(
     DBB_ASSIGN_OR_RETURN(c.prefix, catalog::NormalizePrefix(c.prefix));
     Status valid = ValidateConfig(c);
     if (!valid.ok()) return valid.Annotate("database " + e.name);
-    auto store = MakeStore(c, clock);
+    CredentialsInfo credentials;
+    auto store = MakeStore(c, clock, &credentials);
     if (!store.ok()) return store.status().Annotate("database " + e.name);
+    if (!credentials.source.empty()) {
+      log::Info("database " + e.name + ": " + DescribeCredentials(credentials));
+    }
     // Retention applies to a whole prefix: one database per target.
     const std::string target = (*store)->Describe() + "/" + c.prefix;
     if (!targets.insert(target).second) {

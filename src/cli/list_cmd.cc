@@ -18,6 +18,9 @@ int RunListCommand(const CommandEnv& env) {
       nlohmann::json j = {{"key", e.key},
                           {"timestamp", catalog::FormatIsoTimestamp(e.timestamp)},
                           {"compressed_size", e.compressed_size}};
+      // list's output stays the seed-compatible array; each entry says
+      // which credentials read it.
+      j["credentials_source"] = CredentialsSourceJson(env);
       if (e.metadata) {
         j["original_size"] = e.metadata->original_size;
         j["compression"] = e.metadata->compression.empty() ? catalog::CompressionFromKey(e.key)

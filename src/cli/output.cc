@@ -5,6 +5,11 @@
 
 namespace dbbackup::cli {
 
+nlohmann::json CredentialsSourceJson(const CommandEnv& env) {
+  if (env.credentials_source.empty()) return nullptr;
+  return env.credentials_source;
+}
+
 int ReportFailure(const CommandEnv& env, const Status& status) {
   if (env.progress) env.progress->Finish();
   std::fprintf(stderr, "dbbackup: error: %s\n", status.message().c_str());

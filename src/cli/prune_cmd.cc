@@ -20,6 +20,7 @@ int RunPruneCommand(const CommandEnv& env, const PruneFlags& flags) {
                         {"dry_run", r.dry_run},
                         {"retention_days", opts.policy.retention_days},
                         {"min_keep", opts.policy.min_keep}};
+    j["credentials_source"] = CredentialsSourceJson(env);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }

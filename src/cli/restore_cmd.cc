@@ -29,6 +29,7 @@ int RunRestoreCommand(const CommandEnv& env, const RestoreFlags& flags) {
         {"tables", r.tables},
         {"records", r.records},
         {"duration_s", r.duration_s}};
+    j["credentials_source"] = CredentialsSourceJson(env);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }

@@ -26,6 +26,7 @@ int RunVerifyCommand(const CommandEnv& env, const VerifyFlags& flags) {
                         {"checks", checks},
                         {"duration_s", r.duration_s}};
     if (!r.ok) j["error"] = r.FirstFailure();
+    j["credentials_source"] = CredentialsSourceJson(env);
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%s %s%s\n", r.ok ? "OK" : "FAILED", r.key.c_str(), r.deep ? " (deep)" : "");

@@ -348,11 +348,29 @@ TEST_F(CliErrorsTest, BucketWithoutCredentialsIsAClearError) {
   ASSERT_TRUE(CreateTestDb(db, {.tables = 1, .rows_per_table = 10}));
   box_.Set("DATABASE_PATH", db);
   box_.Set("S3_BACKUP_BUCKET", "my-backups");
+  // The credentials chain looked in every source and names each one.
   ProcessResult r = box_.Run({"backup"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
-  EXPECT_TRUE(OneErrorLine(r, {"S3_BACKUP_BUCKET", "AWS_ACCESS_KEY_ID"}));
+  EXPECT_TRUE(OneErrorLine(
+      r, {"S3_BACKUP_BUCKET", "no AWS credentials found", "AWS_ACCESS_KEY_ID", "profile 'default'",
+          "web identity", "container", "EC2 instance metadata: disabled"}));
   // Not silently local mode.
   EXPECT_FALSE(fs::exists(box_.Path("backups-local")));
+
+  // With --json the same error is the one JSON document.
+  ProcessResult j = box_.Run({"backup", "--json"});
+  EXPECT_EQ(j.exit_code, 2) << j.Describe();
+  nlohmann::json doc;
+  ASSERT_TRUE(ParseJsonStdout(j, &doc));
+  EXPECT_NE(doc.value("error", "").find("no AWS credentials found"), std::string::npos) << doc;
+
+  // A named profile that does not exist is an error of its own, never a
+  // fall-through to other sources.
+  box_.Set("AWS_PROFILE", "prod");
+  ProcessResult profile = box_.Run({"backup"});
+  EXPECT_EQ(profile.exit_code, 1) << profile.Describe();
+  EXPECT_TRUE(OneErrorLine(profile, {"AWS_PROFILE=prod", "profile 'prod'"}));
+  box_.Unset("AWS_PROFILE");
 
   // A key id without its secret is no better.
   box_.Set("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE");

@@ -36,13 +36,7 @@ class CliMotoTest : public ::testing::Test {
     box_.Set("DATABASE_PATH", db_);
   }
 
-  void TearDown() override {
-    for (const std::string& key : written_) {
-      ProcessResult r = RunAws(
-          env_.moto_admin, {"s3api", "delete-object", "--bucket", env_.moto_bucket, "--key", key});
-      EXPECT_TRUE(r.ok()) << r.Describe();
-    }
-  }
+  void TearDown() override { DeleteObjectsWithAws(env_.moto_admin, env_.moto_bucket, written_); }
 
   const TestS3Env& env_ = TestS3Env::Get();
   std::string prefix_;

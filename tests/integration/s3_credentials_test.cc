@@ -4,7 +4,7 @@
 // temporary credentials then sign a PutObject/GetObject/DeleteObject round
 // trip on moto's S3 under the seed policy attached to the role. (moto needs a
 // signature on AssumeRoleWithWebIdentity that AWS does not: see
-// MotoSigningShim.)
+// MotoSigningShim and testing/moto_sts.h.)
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -14,11 +14,11 @@
 #include "env/file_util.h"
 #include "store/s3/credentials_chain.h"
 #include "store/s3/credentials_sts.h"
-#include "store/s3/crypto.h"
 #include "store/s3/curl_transport.h"
 #include "store/s3/fake_transport.h"
 #include "store/s3/s3_store.h"
 #include "testing/aws_cli.h"
+#include "testing/moto_sts.h"
 #include "testing/s3_test_env.h"
 #include "testing/temp_dir.h"
 
@@ -29,60 +29,17 @@ using testing::S3Server;
 using testing::S3Target;
 using testing::TestS3Env;
 
-// Creates an IAM role on moto with `trust` as its trust policy and the seed
-// policy on the test bucket; returns its ARN ("" after a test failure).
-std::string CreateRole(const S3Target& admin, const std::string& name, const std::string& trust,
-                       const std::string& bucket) {
-  testing::ProcessResult r =
-      testing::RunAws(admin, {"iam", "create-role", "--role-name", name,
-                              "--assume-role-policy-document", trust, "--output", "json"});
-  EXPECT_TRUE(r.ok()) << r.stderr_text;
-  if (!r.ok()) return "";
-  nlohmann::json j = nlohmann::json::parse(r.stdout_text, nullptr, false);
-  std::string arn = j.is_discarded() ? "" : j["Role"]["Arn"].get<std::string>();
-  r = testing::RunAws(admin, {"iam", "put-role-policy", "--role-name", name, "--policy-name",
-                              "seed", "--policy-document", testing::SeedPolicyJson(bucket)});
-  EXPECT_TRUE(r.ok()) << r.stderr_text;
-  return arn;
-}
-
-// moto checks trust policies literally: it names the admin user, not the
-// account root.
-std::string TrustUser(const S3Target& admin) {
-  testing::ProcessResult r =
-      testing::RunAws(admin, {"sts", "get-caller-identity", "--query", "Arn", "--output", "text"});
-  EXPECT_TRUE(r.ok()) << r.stderr_text;
-  std::string arn = r.stdout_text.substr(0, r.stdout_text.find_first_of("\r\n"));
-  return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",)"
-         R"("Principal":{"AWS":")" +
-         arn + R"("},"Action":"sts:AssumeRole"}]})";
-}
-
-// moto 5.2.1 with IAM enforced answers HTTP 500 (KeyError HTTP_AUTHORIZATION)
-// to an unsigned AssumeRoleWithWebIdentity, which AWS accepts unsigned (the
-// token is the proof). The provider stays correct; this test-side transport
-// adds a SigV4 signature with the admin's keys to unsigned STS requests before
-// they reach moto, and passes everything else through.
+// In-process stand-in for what AWS accepts and moto 5.2.1 does not: see
+// SignUnsignedStsRequest (testing/moto_sts.h).
 std::shared_ptr<s3::HttpTransport> MotoSigningShim(const S3Target& admin) {
   auto curl = std::make_shared<s3::CurlTransport>(s3::CurlTransportOptions{});
-  s3::Credentials keys{admin.credentials.access_key, admin.credentials.secret_key, ""};
   return std::make_shared<s3::FakeTransport>(
-      [curl, keys](const s3::RecordedRequest& r) -> s3::FakeResponse {
+      [curl, admin](const s3::RecordedRequest& r) -> s3::FakeResponse {
         s3::HttpRequest req;
         req.method = r.method;
         req.url = r.url;
         req.headers = r.headers;
-        if (!r.Header("Authorization")) {
-          const auto now = std::chrono::system_clock::now();
-          s3::SigningRequest sr;
-          sr.method = r.method;
-          sr.payload_hash = s3::Sha256Hex(r.body);
-          sr.headers = r.headers;
-          sr.headers.emplace_back("x-amz-date", s3::FormatAmzDate(now));
-          s3::Signature sig = s3::SignV4(sr, keys, s3::SigningScope{"us-east-1", "sts", now});
-          req.headers = sr.headers;
-          req.headers.emplace_back("Authorization", sig.authorization);
-        }
+        testing::SignUnsignedStsRequest(admin, r.method, r.url, r.body, req.headers);
         StringReader body(r.body);
         req.body = &body;
         req.body_length = r.body.size();
@@ -97,12 +54,6 @@ std::shared_ptr<s3::HttpTransport> MotoSigningShim(const S3Target& admin) {
         out.body = res->body;
         return out;
       });
-}
-
-std::string TrustWebIdentity() {
-  return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",)"
-         R"("Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/example.com"},)"
-         R"("Action":"sts:AssumeRoleWithWebIdentity"}]})";
 }
 
 s3::ChainOptions BaseOptions(const TestS3Env& env, const testing::ScopedTempDir& home,
@@ -151,8 +102,8 @@ TEST(S3CredentialsTest, ProfileRoleViaAssumeRoleSignsS3Requests) {
   const TestS3Env& env = TestS3Env::Get();
   DBB_SKIP_UNLESS_S3(env, S3Server::kMoto);
   const std::string role = testing::UniqueBucketName("role");
-  const std::string arn =
-      CreateRole(env.moto_admin, role, TrustUser(env.moto_admin), env.moto_bucket);
+  const std::string arn = testing::CreateSeedRole(
+      env.moto_admin, role, testing::TrustAdminUser(env.moto_admin), env.moto_bucket);
   ASSERT_FALSE(arn.empty());
 
   testing::ScopedTempDir home;
@@ -186,7 +137,8 @@ TEST(S3CredentialsTest, WebIdentityViaAssumeRoleWithWebIdentitySignsS3Requests) 
   const TestS3Env& env = TestS3Env::Get();
   DBB_SKIP_UNLESS_S3(env, S3Server::kMoto);
   const std::string role = testing::UniqueBucketName("webrole");
-  const std::string arn = CreateRole(env.moto_admin, role, TrustWebIdentity(), env.moto_bucket);
+  const std::string arn =
+      testing::CreateSeedRole(env.moto_admin, role, testing::TrustWebIdentity(), env.moto_bucket);
   ASSERT_FALSE(arn.empty());
 
   testing::ScopedTempDir home;

@@ -53,7 +53,12 @@ void CliSandbox::UseS3(const S3Target& target, const std::string& bucket) {
 ProcessOptions CliSandbox::Options(std::chrono::milliseconds timeout) const {
   ProcessOptions options;
   options.unset_env = kScrubbed;
-  options.set_env = env_;
+  // The AWS SDKs' files live in the sandbox's HOME; instance metadata is
+  // never probed (ChildEnvironment) unless a test points it at loopback.
+  options.set_env["AWS_CONFIG_FILE"] = HomeDir() + "/.aws/config";
+  options.set_env["AWS_SHARED_CREDENTIALS_FILE"] = HomeDir() + "/.aws/credentials";
+  options.set_env["AWS_EC2_METADATA_DISABLED"] = "true";
+  for (const auto& [name, value] : env_) options.set_env[name] = value;
   options.set_env["HOME"] = HomeDir();
   options.cwd = WorkDir();
   options.timeout = timeout;
@@ -84,7 +89,8 @@ ProcessResult CliSandbox::Run(const std::vector<std::string>& args,
   for (const std::string& line : SplitLines(r.stderr_text)) {
     if (line.starts_with("dbbackup: error: ")) {
       errors.push_back(line);
-    } else if (!line.starts_with("dbbackup: local mode: ")) {
+    } else if (!line.starts_with("dbbackup: local mode: ") &&
+               !line.starts_with("dbbackup: credentials: ")) {
       return ::testing::AssertionFailure()
              << "unexpected stderr line '" << line << "': " << r.Describe();
     }
@@ -195,6 +201,14 @@ int BackgroundProcess::Wait(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   WaitFor([this] { return !Running(); }, timeout, std::chrono::milliseconds(5));
   return reaped_ ? exit_code_ : -1;
+}
+
+void DeleteObjectsWithAws(const S3Target& target, const std::string& bucket,
+                          const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    ProcessResult r = RunAws(target, {"s3api", "delete-object", "--bucket", bucket, "--key", key});
+    EXPECT_TRUE(r.ok()) << r.Describe();
+  }
 }
 
 ::testing::AssertionResult AwsHeadObject(const S3Target& target, const std::string& bucket,

@@ -5,6 +5,9 @@
 // fresh HOME (home/), and an environment built from nothing but what the test
 // sets: every AWS_*, S3_*, BACKUP_* and DATABASE_PATH variable inherited from
 // the developer's shell is removed, so their settings never leak into a run.
+// AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE point into home/.aws/, and
+// AWS_EC2_METADATA_DISABLED=true keeps runs from probing 169.254.169.254
+// (a test may Set() them otherwise, e.g. to a loopback metadata server).
 //
 //   CliSandbox box;
 //   box.UseS3(env.rgw_owner, bucket);
@@ -71,7 +74,8 @@ class CliSandbox {
 
 // Succeeds if stderr holds exactly one line starting "dbbackup: error: "
 // that contains every string of `must_contain` (case-sensitive), and no
-// other lines except "dbbackup: local mode: ..." (local mode's notice).
+// other lines except "dbbackup: local mode: ..." (local mode's notice) and
+// "dbbackup: credentials: ..." (which source the S3 credentials came from).
 ::testing::AssertionResult OneErrorLine(const ProcessResult& r,
                                         const std::vector<std::string>& must_contain);
 
@@ -114,6 +118,11 @@ class BackgroundProcess {
   std::string out_path_;
   std::string err_path_;
 };
+
+// Deletes `keys` from `bucket` with the aws CLI as `target`'s user (a test
+// failure for each that fails): the clean-up of tests sharing a bucket.
+void DeleteObjectsWithAws(const S3Target& target, const std::string& bucket,
+                          const std::vector<std::string>& keys);
 
 // head-object with the aws CLI: the parsed response (ContentLength,
 // Metadata with the user metadata, ...).

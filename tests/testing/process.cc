@@ -34,6 +34,9 @@ std::vector<std::string> ChildEnvironment(const ProcessOptions& options) {
       env.erase(name);
     }
   }
+  // No child of a test may probe the EC2 instance metadata address (the aws
+  // CLI and dbbackup both would): a test that wants it sets this itself.
+  env["AWS_EC2_METADATA_DISABLED"] = "true";
   for (const auto& [name, value] : options.set_env) env[name] = value;
   std::vector<std::string> out;
   for (const auto& [name, value] : env) out.push_back(name + "=" + value);

@@ -56,7 +56,8 @@ struct ProcessResult {
 // Never throws; failures to start show as exit_code 127.
 // REQUIRES: !argv.empty().
 // The environment a child gets: ours, minus options.unset_env (a trailing "*"
-// matches a prefix), plus options.set_env, as "NAME=value" strings.
+// matches a prefix), plus AWS_EC2_METADATA_DISABLED=true (no test reaches
+// 169.254.169.254), plus options.set_env, as "NAME=value" strings.
 std::vector<std::string> ChildEnvironment(const ProcessOptions& options);
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options = {});

@@ -40,7 +40,11 @@ ChainOptions Resolve(const ChainOptions& o) {
   if (r.region.empty()) r.region = Get(r.env, "AWS_REGION");
   if (r.region.empty()) r.region = Get(r.env, "AWS_DEFAULT_REGION");
   if (r.region.empty()) r.region = "us-east-1";
-  if (!r.sts_transport) r.sts_transport = std::make_shared<CurlTransport>(CurlTransportOptions{});
+  if (!r.sts_transport) {
+    CurlTransportOptions t;
+    t.ca_bundle = r.ca_bundle;
+    r.sts_transport = std::make_shared<CurlTransport>(t);
+  }
   if (!r.metadata_transport) {
     CurlTransportOptions m;
     m.connect_timeout = std::chrono::seconds(1);

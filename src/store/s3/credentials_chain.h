@@ -56,8 +56,13 @@ struct ChainOptions {
   // Time source for expiry and refresh, and for signing STS requests.
   // REQUIRES: non-null; must outlive the provider returned.
   env::Clock* clock = nullptr;
+  // PEM CA bundle the default STS transport trusts instead of the system
+  // store (the CLI passes BACKUP_S3_CA_BUNDLE / AWS_CA_BUNDLE).
+  // Default: "".
+  std::string ca_bundle;
   // Transport for STS calls.
-  // Default: nullptr = a CurlTransport (10 s connect and stall timeouts).
+  // Default: nullptr = a CurlTransport (10 s connect and stall timeouts,
+  // ca_bundle).
   std::shared_ptr<HttpTransport> sts_transport;
   // Transport for the container and instance metadata endpoints.
   // Default: nullptr = a CurlTransport with 1 s connect and stall timeouts.

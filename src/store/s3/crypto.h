@@ -5,6 +5,7 @@
 // Thread-safety: pure functions; safe from any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,8 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Md5(std::string_view data);
 std::string HexEncode(std::string_view bytes);  // lower case
 std::string Base64Encode(std::string_view bytes);
+// Standard base64 (with padding) to bytes; nullopt if `text` is not valid
+// base64.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace dbbackup::store::s3

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace dbbackup::store::s3 {
 namespace {
 
@@ -20,6 +23,19 @@ TEST(Crypto, Base64Padding) {
   EXPECT_EQ(Base64Encode("f"), "Zg==");
   EXPECT_EQ(Base64Encode("fo"), "Zm8=");
   EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+}
+
+TEST(Crypto, Base64DecodeRoundTripsAndRejectsGarbage) {
+  for (const std::string& s :
+       std::vector<std::string>{"f", "fo", "foo", "foob", std::string(32, '\xff')}) {
+    std::optional<std::string> back = Base64Decode(Base64Encode(s));
+    ASSERT_TRUE(back.has_value()) << s;
+    EXPECT_EQ(*back, s);
+  }
+  EXPECT_FALSE(Base64Decode("").has_value());
+  EXPECT_FALSE(Base64Decode("Zg=").has_value());    // not a multiple of 4
+  EXPECT_FALSE(Base64Decode("Z=g=").has_value());   // padding inside
+  EXPECT_FALSE(Base64Decode("Zm9v!").has_value());  // not base64
 }
 
 TEST(Crypto, HmacSha256Rfc4231Case2) {

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "store/s3/crypto.h"
+#include "store/s3/sse.h"
 #include "store/s3/xml.h"
 
 namespace dbbackup::store::s3 {
@@ -103,7 +104,8 @@ class PartPipeline {
     r.action = "s3:PutObject";
     r.key = key_;
     r.query = {{"partNumber", std::to_string(part.number)}, {"uploadId", upload_id_}};
-    r.headers = {{"Content-MD5", Base64Encode(Md5(part.data))}};
+    r.headers = SseCustomerHeaders(client_.options());
+    r.headers.emplace_back("Content-MD5", Base64Encode(Md5(part.data)));
     r.body = part.data;
     DBB_ASSIGN_OR_RETURN(HttpResponse res, client_.Call(r));
     std::optional<std::string> etag = res.Header("etag");
@@ -150,6 +152,7 @@ bool CompletedEarlier(S3Client& client, const std::string& key, MultipartResult&
   head.method = "HEAD";
   head.action = "s3:GetObject";
   head.key = key;
+  head.headers = SseCustomerHeaders(client.options());
   Result<HttpResponse> res = client.Call(head);
   if (!res.ok()) return false;
   std::string etag = StripQuotes(res->Header("etag").value_or(""));

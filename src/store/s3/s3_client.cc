@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "store/s3/crypto.h"
+#include "store/s3/sse.h"
 #include "store/s3/xml.h"
 
 namespace dbbackup::store::s3 {
@@ -64,14 +65,15 @@ Status ValidateS3Options(const S3Options& o) {
   if (o.max_keys < 1 || o.max_keys > 1000) {
     return Status::InvalidArgument("S3: max_keys must be between 1 and 1000");
   }
-  if (o.sse != "AES256" && o.sse != "aws:kms" && o.sse != "none" && !o.sse.empty()) {
-    return Status::InvalidArgument("S3: sse must be AES256, aws:kms or none, got '" + o.sse + "'");
-  }
-  if (!o.sse_kms_key_id.empty() && o.sse != "aws:kms") {
-    return Status::InvalidArgument("S3: sse_kms_key_id is set but sse is not aws:kms");
-  }
+  DBB_RETURN_IF_ERROR(ValidateSseOptions(o));
   Result<Endpoint> ep = ResolveEndpoint(o);
   if (!ep.ok()) return ep.status();
+  if (o.unsigned_payload && ep->scheme != "https") {
+    return Status::InvalidArgument(
+        "S3: unsigned payloads are only allowed over https, and "
+        "endpoint '" +
+        o.endpoint + "' is plain http");
+  }
   return Status::OK();
 }
 
@@ -258,8 +260,12 @@ Result<std::unique_ptr<HttpResponseStream>> S3Client::OpenOnce(const S3Request& 
                           RequestContext{r.action, options_.bucket, r.key, options_.region});
 }
 
+std::string S3Client::PayloadHash(const S3Request& r) const {
+  return options_.unsigned_payload ? "UNSIGNED-PAYLOAD" : Sha256Hex(r.body);
+}
+
 Result<std::unique_ptr<HttpResponseStream>> S3Client::Open(const S3Request& r) {
-  const std::string payload_sha256 = Sha256Hex(r.body);
+  const std::string payload_sha256 = PayloadHash(r);
   bool refreshed = false;
   for (int attempt = 1;; ++attempt) {
     ViewReader body(r.body);
@@ -288,7 +294,7 @@ void S3Client::LogRetry(const S3Request& r, int attempt, const Status& failure,
 }
 
 Result<HttpResponse> S3Client::Call(const S3Request& r) {
-  const std::string payload_sha256 = Sha256Hex(r.body);
+  const std::string payload_sha256 = PayloadHash(r);
   bool refreshed = false;
   for (int attempt = 1;; ++attempt) {
     ViewReader body(r.body);

@@ -100,6 +100,9 @@ class S3Client {
   // After an ExpiredToken answer: true (and the provider invalidated) if the
   // request should be retried at once with refreshed credentials.
   bool RefreshAfterExpiredToken(bool expired_token, bool* refreshed) const;
+  // x-amz-content-sha256 for `r`: its body's SHA-256, or UNSIGNED-PAYLOAD
+  // when S3Options::unsigned_payload.
+  std::string PayloadHash(const S3Request& r) const;
   Status AnnotateTransportError(const Status& s) const;
   std::chrono::milliseconds Backoff(int retry);
   void LogRetry(const S3Request& r, int attempt, const Status& failure,

@@ -49,13 +49,19 @@ struct S3Options {
   // Invalidate() it and retry the request once.
   // Default: nullptr (the fixed keys above).
   std::shared_ptr<CredentialsProvider> credentials;
-  // Server-side encryption: "AES256", "aws:kms" (with sse_kms_key_id), or
-  // "none"/"" for no header.
+  // Server-side encryption (sse.h): "AES256", "aws:kms" (with
+  // sse_kms_key_id), "SSE-C" (with sse_customer_key), or "none"/"" for no
+  // header.
   // Default: "AES256".
   std::string sse = "AES256";
   // KMS key for sse == "aws:kms"; empty means the bucket's default key.
   // Default: "".
   std::string sse_kms_key_id;
+  // The 32 raw bytes of the SSE-C customer key for sse == "SSE-C"; sent with
+  // every write, part upload, read and head of an object, and needed to read
+  // the object back. Never logged or included in error messages.
+  // Default: "".
+  std::string sse_customer_key;
   // Size of each multipart part, and the threshold between a single PUT and
   // a multipart upload. Put() streams bodies of unknown size, so the largest
   // object it can store is part_size × 10000 (80 GB at the default); raise it
@@ -83,6 +89,11 @@ struct S3Options {
   // PEM CA bundle to trust instead of the system store.
   // Default: "".
   std::string ca_bundle;
+  // Sign requests with x-amz-content-sha256: UNSIGNED-PAYLOAD instead of the
+  // body's SHA-256 (saves hashing every byte; TLS and Content-MD5 still
+  // protect the body). Only allowed with an https endpoint.
+  // Default: false.
+  bool unsigned_payload = false;
   // Permit an "http://" endpoint. Only honoured for an explicit endpoint:
   // AWS itself is always reached over https.
   // Default: false.

@@ -6,6 +6,7 @@
 #include "store/s3/crypto.h"
 #include "store/s3/curl_transport.h"
 #include "store/s3/multipart.h"
+#include "store/s3/sse.h"
 #include "store/s3/xml.h"
 #include "store/validation.h"
 
@@ -133,12 +134,7 @@ HeaderList S3ObjectStore::ObjectHeaders(const PutOptions& opts) const {
   HeaderList h;
   h.emplace_back("Content-Type",
                  opts.content_type.empty() ? "application/octet-stream" : opts.content_type);
-  if (o.sse == "AES256" || o.sse == "aws:kms") {
-    h.emplace_back("x-amz-server-side-encryption", o.sse);
-    if (!o.sse_kms_key_id.empty()) {
-      h.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", o.sse_kms_key_id);
-    }
-  }
+  for (auto& header : s3::SseWriteHeaders(o)) h.push_back(std::move(header));
   for (const auto& [k, v] : opts.metadata) h.emplace_back(std::string(kMetaPrefix) + k, v);
   return h;
 }
@@ -227,6 +223,7 @@ Result<std::unique_ptr<Reader>> S3ObjectStore::Get(const std::string& key,
     if (range->length) spec += std::to_string(range->offset + *range->length - 1);
     r.headers.emplace_back("Range", spec);
   }
+  for (auto& header : s3::SseCustomerHeaders(client_.options())) r.headers.push_back(header);
   DBB_ASSIGN_OR_RETURN(std::unique_ptr<HttpResponseStream> stream, client_.Open(r));
   return std::unique_ptr<Reader>(std::make_unique<ObjectReader>(std::move(stream), key));
 }
@@ -237,10 +234,15 @@ Result<ObjectInfo> S3ObjectStore::Head(const std::string& key) {
   r.method = "HEAD";
   r.action = "s3:GetObject";
   r.key = key;
+  r.headers = s3::SseCustomerHeaders(client_.options());
   Result<HttpResponse> res = client_.Call(r);
   if (!res.ok()) {
-    if (res.status().code() == StatusCode::kPermissionDenied) return ExplainDenied(res.status());
-    return res.status();
+    Status failure = res.status();
+    if (failure.code() == StatusCode::kPermissionDenied) {
+      failure = ExplainDenied(failure);
+      if (failure.message().find("check AWS_") != std::string::npos) return failure;
+    }
+    return s3::ExplainSseReadError(client_.options(), failure);
   }
   return InfoFromHeaders(key, res->headers);
 }
