@@ -146,6 +146,15 @@ Result<Config> LoadConfig(const EnvMap& env, const EnvMap& dotenv, const std::st
   }
   if (auto v = lookup("BACKUP_SSE")) c.sse = *v;
   if (auto v = lookup("BACKUP_SSE_KMS_KEY_ID")) c.sse_kms_key_id = *v;
+  if (auto v = lookup("BACKUP_S3_MAX_ATTEMPTS")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_MAX_ATTEMPTS", *v, 1, &c.s3_max_attempts));
+  }
+  if (auto v = lookup("BACKUP_S3_CONNECT_TIMEOUT")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_CONNECT_TIMEOUT", *v, 1, &c.s3_connect_timeout_s));
+  }
+  if (auto v = lookup("BACKUP_S3_STALL_TIMEOUT")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_STALL_TIMEOUT", *v, 1, &c.s3_stall_timeout_s));
+  }
   if (auto v = lookup("DATABASE_PATH")) c.database_path = *v;
   if (auto v = lookup("BACKUP_PREFIX")) c.prefix = *v;
   if (auto v = lookup("BACKUP_RETENTION_DAYS")) {

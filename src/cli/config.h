@@ -31,6 +31,10 @@ struct Config {
   std::optional<bool> force_path_style;  // S3_FORCE_PATH_STYLE; default: per endpoint
   std::string sse = "AES256";            // BACKUP_SSE: AES256, aws:kms, none
   std::string sse_kms_key_id;            // BACKUP_SSE_KMS_KEY_ID
+  // S3 request resilience; 0 = the client's default (s3_options.h).
+  int s3_max_attempts = 0;       // BACKUP_S3_MAX_ATTEMPTS (first try included)
+  int s3_connect_timeout_s = 0;  // BACKUP_S3_CONNECT_TIMEOUT, seconds
+  int s3_stall_timeout_s = 0;    // BACKUP_S3_STALL_TIMEOUT, seconds without progress
   // Backups
   std::string database_path = "database.db";  // DATABASE_PATH
   std::string prefix = "backups";             // BACKUP_PREFIX

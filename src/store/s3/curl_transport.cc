@@ -63,7 +63,8 @@ Status CurlError(CURLcode code, const std::string& url, const char* errbuf) {
     case CURLE_SSL_INVALIDCERTSTATUS:
       return {StatusCode::kUnavailable,
               "TLS connection to " + origin + " failed: " + detail +
-                  " (check the server certificate and the CA bundle)",
+                  " (check the server's certificate, the CA bundle, and that the endpoint speaks "
+                  "https)",
               false};
     case CURLE_PARTIAL_FILE:
       return {StatusCode::kIOError, "response from " + origin + " truncated: " + detail, true};

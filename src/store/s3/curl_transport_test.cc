@@ -229,6 +229,38 @@ TEST(CurlTransport, ConnectionRefusedNamesTheEndpoint) {
       << res.status().message();
 }
 
+TEST(CurlTransport, TlsFailureSaysWhatToCheckAndIsNotRetried) {
+  // A plain-text server behind an https URL: the TLS handshake fails.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread server([fd] {
+    int c = accept(fd, nullptr, nullptr);
+    if (c < 0) return;
+    const char reply[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    EXPECT_GT(write(c, reply, sizeof(reply) - 1), 0);
+    shutdown(c, SHUT_RDWR);
+    close(c);
+  });
+  std::string origin = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  CurlTransport t({});
+  auto res = t.Send(HttpRequest{"GET", origin + "/k", {}, nullptr, 0});
+  server.join();
+  close(fd);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(res.status().retryable());
+  EXPECT_TRUE(res.status().message().starts_with("TLS connection to " + origin + " failed: "))
+      << res.status().message();
+  EXPECT_NE(res.status().message().find("(check the server's certificate, the CA bundle"),
+            std::string::npos);
+}
+
 TEST(CurlTransport, StallTimeoutFailsAStuckResponse) {
   TinyServer server([](const SeenRequest&) {
     // Headers, then silence. (Once body bytes have flowed, curl's speed

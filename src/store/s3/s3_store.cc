@@ -6,6 +6,7 @@
 #include "store/s3/crypto.h"
 #include "store/s3/curl_transport.h"
 #include "store/s3/multipart.h"
+#include "store/s3/ranged_get.h"
 #include "store/s3/xml.h"
 #include "store/validation.h"
 
@@ -104,7 +105,10 @@ Status S3ObjectStore::ListProbe() {
 Status S3ObjectStore::ExplainDenied(const Status& denied) {
   // ListObjectsV2 needs s3:ListBucket, like HeadBucket, and answers with an
   // <Error> body that says whether the key id or the signature was wrong.
-  Status probe = ListProbe();
+  return ExplainDenied(denied, ListProbe());
+}
+
+Status S3ObjectStore::ExplainDenied(const Status& denied, const Status& probe) {
   if (!probe.ok() && probe.code() == StatusCode::kPermissionDenied &&
       probe.message().find("check AWS_") != std::string::npos) {
     return probe;
@@ -122,8 +126,9 @@ Status S3ObjectStore::CheckReady() {
     // Some servers (moto) judge HeadBucket by a permission of its own that a
     // policy granting s3:ListBucket does not give; a list that works means
     // the bucket is usable with the seed's policy.
-    if (ListProbe().ok()) return Status::OK();
-    return ExplainDenied(res.status());
+    Status probe = ListProbe();
+    if (probe.ok()) return Status::OK();
+    return ExplainDenied(res.status(), probe);
   }
   return res.status();
 }
@@ -153,11 +158,22 @@ Result<ObjectInfo> S3ObjectStore::PutSingle(const std::string& key, std::string 
   r.headers.emplace_back("Content-MD5", s3::Base64Encode(s3::Md5(data)));
   if (opts.if_none_match) r.headers.emplace_back("If-None-Match", "*");
   r.body = data;
-  DBB_ASSIGN_OR_RETURN(HttpResponse res, client_.Call(r));
+  Result<HttpResponse> res = client_.Call(r);
+  if (!res.ok() && opts.if_none_match && res.status().code() == StatusCode::kAlreadyExists) {
+    // A retry after an attempt whose answer was lost finds that attempt's
+    // object: the same bytes (the ETag of a single PUT is their MD5) are
+    // success, not a conflict.
+    Result<ObjectInfo> existing = Head(key);
+    if (existing.ok() && existing->size == data.size() &&
+        existing->etag == s3::HexEncode(s3::Md5(data))) {
+      return existing;
+    }
+  }
+  if (!res.ok()) return res.status();
   ObjectInfo info;
   info.key = key;
   info.size = data.size();
-  info.etag = s3::StripQuotes(res.Header("etag").value_or(""));
+  info.etag = s3::StripQuotes(res->Header("etag").value_or(""));
   return info;
 }
 
@@ -228,6 +244,23 @@ Result<std::unique_ptr<Reader>> S3ObjectStore::Get(const std::string& key,
     r.headers.emplace_back("Range", spec);
   }
   DBB_ASSIGN_OR_RETURN(std::unique_ptr<HttpResponseStream> stream, client_.Open(r));
+  const s3::S3Options& o = client_.options();
+  const uint64_t size =
+      std::strtoull(stream->Header("content-length").value_or("0").c_str(), nullptr, 10);
+  const std::string etag = s3::StripQuotes(stream->Header("etag").value_or(""));
+  if (!range && stream->status() == 200 && o.ranged_get_threshold > 0 &&
+      size > o.ranged_get_threshold && !etag.empty()) {
+    s3::RangedGetParams p;
+    p.key = key;
+    p.etag = etag;
+    p.size = size;
+    p.part_size = o.get_part_size;
+    p.concurrency = o.get_concurrency;
+    p.headers = r.headers;
+    p.buffers_peak = &ranged_get_buffers_peak_;
+    return std::unique_ptr<Reader>(
+        std::make_unique<s3::RangedGetReader>(client_, std::move(p), std::move(stream)));
+  }
   return std::unique_ptr<Reader>(std::make_unique<ObjectReader>(std::move(stream), key));
 }
 
