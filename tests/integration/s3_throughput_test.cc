@@ -32,7 +32,9 @@ TEST(S3Throughput, LargeFileRoundTrip) {
   DBB_SKIP_UNLESS_S3(env, S3Server::kRgw);
   const char* bucket_env = std::getenv("DBB_S3_BENCH_BUCKET");
   const std::string bucket = bucket_env ? bucket_env : UniqueBucketName("bench");
-  if (!bucket_env) ASSERT_TRUE(CreateBucket(env.rgw_owner, bucket));
+  if (!bucket_env) {
+    ASSERT_TRUE(CreateBucket(env.rgw_owner, bucket));
+  }
 
   env::SystemClock clock;
   store::s3::S3Options o;

@@ -164,9 +164,9 @@ std::string FaultProxy::ErrorResponse(
 FaultProxy::Fault FaultProxy::Decide() {
   std::lock_guard<std::mutex> lock(mu_);
   double roll = std::uniform_real_distribution<double>(0, 1)(rng_);
-  uint64_t pick = rng_();
   if (roll >= options_.fault_share || options_.faults.empty()) return Fault::kNone;
-  return options_.faults[pick % options_.faults.size()];
+  if (options_.max_faults >= 0 && injected_ >= options_.max_faults) return Fault::kNone;
+  return options_.faults[static_cast<size_t>(injected_++) % options_.faults.size()];
 }
 
 void FaultProxy::AcceptLoop() {
@@ -267,16 +267,24 @@ void FaultProxy::Serve(int fd) {
     std::string body = buf.substr(0, length);
     buf.erase(0, length);
 
+    // A response to HEAD has headers only (Content-Length tells what a GET
+    // would have sent).
+    auto reply = [&](const std::string& response) {
+      size_t end = response.find("\r\n\r\n");
+      return req.method == "HEAD" && end != std::string::npos
+                 ? SendAll(fd, response.data(), end + 4)
+                 : SendAll(fd, response);
+    };
     if (answer) {
-      keep_alive = SendAll(fd, *answer);
+      keep_alive = reply(*answer);
       continue;
     }
     switch (fault) {
       case Fault::k500:
-        keep_alive = SendAll(fd, ErrorResponse(500, "InternalError"));
+        keep_alive = reply(ErrorResponse(500, "InternalError"));
         continue;
       case Fault::k503:
-        keep_alive = SendAll(fd, ErrorResponse(503, "SlowDown"));
+        keep_alive = reply(ErrorResponse(503, "SlowDown"));
         continue;
       case Fault::kStall:
         WaitForClose(fd);
@@ -287,7 +295,7 @@ void FaultProxy::Serve(int fd) {
     }
     std::string response = Forward(head, body);
     if (response.empty()) {
-      keep_alive = SendAll(fd, ErrorResponse(502, "BadGateway"));
+      keep_alive = reply(ErrorResponse(502, "BadGateway"));
       continue;
     }
     if (fault == Fault::kResetResponse) {

@@ -47,10 +47,13 @@ class FaultProxy {
   struct Options {
     // Seeds the decisions.
     uint64_t seed = 1;
-    // Share of requests (0..1) that get a fault, spread evenly over `faults`.
+    // Share of requests (0..1) that get a fault. The seeded generator picks
+    // which requests; the faults take turns in the order of `faults`.
     double fault_share = 0;
     std::vector<Fault> faults = {Fault::k500, Fault::k503, Fault::kResetRequest,
                                  Fault::kResetResponse, Fault::kStall};
+    // At most this many faults in all; -1 for no limit.
+    int max_faults = -1;
   };
 
   // One request as the proxy saw it.
@@ -112,6 +115,7 @@ class FaultProxy {
   std::mt19937_64 rng_;             // guarded by mu_
   Interceptor interceptor_;         // guarded by mu_
   std::map<Fault, int> counts_;     // guarded by mu_
+  int injected_ = 0;                // guarded by mu_
   std::vector<std::string> log_;    // guarded by mu_
   std::vector<int> conn_fds_;       // guarded by mu_
   std::vector<std::thread> conns_;  // guarded by mu_

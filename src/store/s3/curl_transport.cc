@@ -70,10 +70,16 @@ Status CurlError(CURLcode code, const std::string& url, const char* errbuf) {
       return {StatusCode::kIOError, "response from " + origin + " truncated: " + detail, true};
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
+    // A kept-alive connection died under an upload and curl cannot resend the
+    // body itself; the client resends it.
+    case CURLE_SEND_FAIL_REWIND:
     case CURLE_GOT_NOTHING:
       return {StatusCode::kIOError, "connection to " + origin + " lost: " + detail, true};
     default:
-      return {StatusCode::kIOError, "HTTP request to " + origin + " failed: " + detail, false};
+      return {
+          StatusCode::kIOError,
+          "HTTP request to " + origin + " failed (curl " + std::to_string(code) + "): " + detail,
+          false};
   }
 }
 

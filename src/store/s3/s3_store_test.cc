@@ -488,6 +488,40 @@ TEST_F(S3StoreTest, GetShorterThanContentLengthIsTruncated) {
   EXPECT_NE(all.status().message().find("truncated"), std::string::npos);
 }
 
+TEST_F(S3StoreTest, GetCutShortResumesWithAPinnedRange) {
+  Make([](const RecordedRequest& r) {
+    if (!r.Header("range")) {
+      return FakeResponse{200, {{"content-length", "10"}, {"etag", "\"e1\""}}, "01234", {}};
+    }
+    if (r.Header("if-match") != "\"e1\"") return ErrorXml(412, "PreconditionFailed");
+    if (r.Header("range") == "bytes=5-9") {
+      return FakeResponse{206, {{"content-length", "5"}, {"etag", "\"e1\""}}, "567", {}};
+    }
+    EXPECT_EQ(r.Header("range"), "bytes=8-9");
+    return FakeResponse{206, {{"content-length", "2"}, {"etag", "\"e1\""}}, "89", {}};
+  });
+  auto r = store_->Get("k");
+  ASSERT_TRUE(r.ok());
+  auto all = ReadAll(**r);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(*all, "0123456789");
+  EXPECT_EQ(transport_->requests().size(), 3u);
+}
+
+TEST_F(S3StoreTest, GetResumeOfAReplacedObjectFails) {
+  Make([](const RecordedRequest& r) {
+    if (!r.Header("range")) {
+      return FakeResponse{200, {{"content-length", "10"}, {"etag", "\"e1\""}}, "01234", {}};
+    }
+    return ErrorXml(412, "PreconditionFailed");
+  });
+  auto r = store_->Get("k");
+  ASSERT_TRUE(r.ok());
+  auto all = ReadAll(**r);
+  EXPECT_EQ(all.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(all.status().message().find("replaced"), std::string::npos);
+}
+
 TEST_F(S3StoreTest, GetMissingKeyIsNotFound) {
   Make([](const RecordedRequest&) { return ErrorXml(404, "NoSuchKey"); });
   auto r = store_->Get("a/b");
