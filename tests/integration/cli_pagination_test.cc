@@ -19,6 +19,7 @@
 #include "testing/aws_cli.h"
 #include "testing/cli_sandbox.h"
 #include "testing/process.h"
+#include "testing/s3_store_options.h"
 #include "testing/s3_test_env.h"
 #include "testing/test_db.h"
 
@@ -69,12 +70,7 @@ TEST(CliPaginationTest, MoreThanAThousandBackupsAreListedAndPrunedExactly) {
 
   // Copies of the real backup under other timestamps, 16 at a time.
   env::SystemClock clock;
-  store::s3::S3Options o;
-  o.endpoint = env.rgw_owner.endpoint;
-  o.allow_http = true;
-  o.bucket = bucket;
-  o.access_key_id = env.rgw_owner.credentials.access_key;
-  o.secret_access_key = env.rgw_owner.credentials.secret_key;
+  store::s3::S3Options o = S3OptionsFor(env.rgw_owner, bucket);
   auto store = store::NewS3ObjectStore(o, clock);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto head = (*store)->Head(real);

@@ -12,6 +12,7 @@
 #include "store/s3/s3_store.h"
 #include "testing/aws_cli.h"
 #include "testing/cli_sandbox.h"
+#include "testing/s3_store_options.h"
 #include "testing/s3_test_env.h"
 #include "testing/temp_dir.h"
 
@@ -37,12 +38,7 @@ TEST(S3Throughput, LargeFileRoundTrip) {
   }
 
   env::SystemClock clock;
-  store::s3::S3Options o;
-  o.endpoint = env.rgw_owner.endpoint;
-  o.allow_http = true;
-  o.bucket = bucket;
-  o.access_key_id = env.rgw_owner.credentials.access_key;
-  o.secret_access_key = env.rgw_owner.credentials.secret_key;
+  store::s3::S3Options o = S3OptionsFor(env.rgw_owner, bucket);
   o.sse = "none";
   auto store = store::NewS3ObjectStore(o, clock);
   ASSERT_TRUE(store.ok()) << store.status().ToString();

@@ -81,6 +81,15 @@ class RangedGetTest : public ::testing::Test {
     return *store_;
   }
 
+  // Get(key) of the whole object reads back exactly `data`.
+  void ExpectWholeObject(const std::string& key, const std::string& data) {
+    auto reader = store_->Get(key);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    auto all = ReadAll(**reader);
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    EXPECT_TRUE(*all == data) << "the object read back differs";
+  }
+
   std::vector<std::string> Ranges() {
     std::vector<std::string> out;
     for (const RecordedRequest& r : transport_->requests()) {
@@ -98,11 +107,7 @@ TEST_F(RangedGetTest, LargeObjectComesBackWholeFromPinnedRanges) {
   auto server = std::make_shared<ObjectServer>();
   server->data = Pattern(10 * kPart + 123);
   Make([server](const RecordedRequest& r) { return (*server)(r); });
-  auto reader = store_->Get("big");
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-  auto all = ReadAll(**reader);
-  ASSERT_TRUE(all.ok()) << all.status().ToString();
-  EXPECT_TRUE(*all == server->data);
+  ExpectWholeObject("big", server->data);
 
   // Part 0 came from the plain GET; parts 1..10 by range, each If-Match.
   std::set<std::string> ranges;
@@ -162,11 +167,7 @@ TEST_F(RangedGetTest, FailedRangesAreRetriedOnTheirOwn) {
     return FakeResponse{503, {}, "<Error><Code>SlowDown</Code></Error>", {}};
   };
   Make([server](const RecordedRequest& r) { return (*server)(r); });
-  auto reader = store_->Get("big");
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-  auto all = ReadAll(**reader);
-  ASSERT_TRUE(all.ok()) << all.status().ToString();
-  EXPECT_TRUE(*all == server->data);
+  ExpectWholeObject("big", server->data);
   // 5 ranges, each failed once and retried once; one plain GET.
   EXPECT_EQ(Ranges().size(), 10u);
   EXPECT_EQ(transport_->requests().size(), 11u);
@@ -185,11 +186,7 @@ TEST_F(RangedGetTest, FirstStreamCutShortIsFetchedByRange) {
         {}};
   };
   Make([server](const RecordedRequest& r) { return (*server)(r); });
-  auto reader = store_->Get("big");
-  ASSERT_TRUE(reader.ok());
-  auto all = ReadAll(**reader);
-  ASSERT_TRUE(all.ok()) << all.status().ToString();
-  EXPECT_TRUE(*all == server->data);
+  ExpectWholeObject("big", server->data);
   std::vector<std::string> ranges = Ranges();
   EXPECT_NE(std::find(ranges.begin(), ranges.end(), "bytes=0-65535"), ranges.end());
 }

@@ -304,6 +304,7 @@ Result<std::unique_ptr<HttpResponseStream>> S3Client::OpenOnce(const S3Request& 
                                                                Reader* body, Hints* hints) {
   *hints = Hints{};
   DBB_ASSIGN_OR_RETURN(Credentials credentials, CurrentCredentials());
+  if (r.attempts_sent != nullptr) ++*r.attempts_sent;
   const std::chrono::system_clock::time_point signed_at = SigningTime();
   HttpRequest req = BuildHttpRequest(r, payload_sha256, signed_at, credentials);
   if (body != nullptr) {

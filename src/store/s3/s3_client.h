@@ -55,6 +55,9 @@ struct S3Request {
   // Checks a 2xx response inside the retry loop; a retryable error from it
   // retries the request (CompleteMultipartUpload's 200-with-<Error>).
   std::function<Status(const HttpResponse&)> check;
+  // If set, receives the number of attempts sent (corrections and the first
+  // try included), so a caller can tell a retry's answer from a first one.
+  int* attempts_sent = nullptr;
 };
 
 // Where requests go, resolved from S3Options.

@@ -205,11 +205,14 @@ Result<ObjectInfo> S3ObjectStore::PutSingle(const std::string& key, std::string 
   r.headers.emplace_back("Content-MD5", s3::Base64Encode(s3::Md5(data)));
   if (opts.if_none_match) r.headers.emplace_back("If-None-Match", "*");
   r.body = data;
+  int attempts = 0;
+  r.attempts_sent = &attempts;
   Result<HttpResponse> res = client_.Call(r);
-  if (!res.ok() && opts.if_none_match && res.status().code() == StatusCode::kAlreadyExists) {
+  if (!res.ok() && opts.if_none_match && res.status().code() == StatusCode::kAlreadyExists &&
+      attempts > 1) {
     // A retry after an attempt whose answer was lost finds that attempt's
     // object: the same bytes (the ETag of a single PUT is their MD5) are
-    // success, not a conflict.
+    // success, not a conflict. A first attempt's 412 always is one.
     Result<ObjectInfo> existing = Head(key);
     if (existing.ok() && existing->size == data.size() &&
         existing->etag == s3::HexEncode(s3::Md5(data))) {
