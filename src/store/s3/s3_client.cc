@@ -204,9 +204,11 @@ bool S3Client::Recover(const Hints& hints, Recovery* done) {
         std::chrono::duration_cast<std::chrono::seconds>(*hints.server_time - clock_.Now());
     std::lock_guard<std::mutex> lock(state_mu_);
     if (clock_offset_ != offset) {
-      log::Info("s3: the local clock is " + std::to_string(-offset.count()) +
-                " s off the server's; signing with the server's time from now on (fix the "
-                "system clock)");
+      const int64_t s = offset.count();
+      log::Info("s3: the local clock is " + std::to_string(s < 0 ? -s : s) + " s " +
+                (s > 0 ? "behind" : "ahead of") +
+                " the server's; signing with the server's time from now on (fix the system "
+                "clock)");
       clock_offset_ = offset;
     }
     return true;
