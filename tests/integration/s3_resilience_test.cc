@@ -114,6 +114,14 @@ TEST_F(S3ResilienceTest, BackupAndRestoreSurviveInjectedFaults) {
   ASSERT_TRUE(AwsHeadObject(env_.rgw_owner, bucket_, key, &head));
   EXPECT_EQ(head["ContentLength"].get<uint64_t>(), j["compressed_size"].get<uint64_t>());
 
+  // The listing, also through the faults, shows that one backup.
+  ProcessResult list = box.Run({"list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.Describe();
+  nlohmann::json listed;
+  ASSERT_TRUE(ParseJsonStdout(list, &listed));
+  ASSERT_EQ(listed.size(), 1u) << listed;
+  EXPECT_EQ(listed[0].value("key", ""), key);
+
   const std::string restored = box.Path("restored.db");
   ProcessResult restore = box.Run({"restore", key, "--to", restored});
   ASSERT_EQ(restore.exit_code, 0) << restore.Describe();
