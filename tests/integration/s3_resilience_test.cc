@@ -137,6 +137,38 @@ TEST_F(S3ResilienceTest, BackupAndRestoreSurviveInjectedFaults) {
   EXPECT_EQ(Keys(), std::vector<std::string>{key}) << "restore wrote to the bucket";
 }
 
+// The proxy itself: the same seed gives the same faults for the same
+// requests, another seed others; the share is roughly kept; HEAD answers
+// carry no body (the connection stays usable).
+TEST_F(S3ResilienceTest, ProxyFaultsAreDeterministicPerSeed) {
+  auto run = [&](uint64_t seed) {
+    FaultProxy proxy(env_.rgw_owner.endpoint,
+                     {.seed = seed,
+                      .fault_share = 0.4,
+                      .faults = {Fault::k500, Fault::k503, Fault::kResetResponse}});
+    env::SystemClock clock;
+    store::s3::S3Options o = S3OptionsFor(env_.rgw_owner, bucket_);
+    o.endpoint = proxy.Endpoint();
+    o.max_attempts = 1;  // one request per call, so calls and decisions line up
+    auto store = store::NewS3ObjectStore(o, clock);
+    EXPECT_TRUE(store.ok());
+    int ok = 0;
+    for (int i = 0; i < 40; ++i) {
+      auto head = (*store)->Head("absent-" + std::to_string(i));
+      if (head.status().code() == StatusCode::kNotFound) ++ok;
+    }
+    EXPECT_EQ(proxy.Seen(), 40);
+    EXPECT_EQ(ok, proxy.Count(Fault::kNone)) << "a forwarded HEAD must reach RGW intact";
+    return proxy.Decisions();
+  };
+  std::vector<Fault> a = run(11), b = run(11), c = run(12);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  long faults = std::count_if(a.begin(), a.end(), [](Fault f) { return f != Fault::kNone; });
+  EXPECT_GT(faults, 5);
+  EXPECT_LT(faults, 30);
+}
+
 TEST_F(S3ResilienceTest, AccessDeniedIsNotRetried) {
   // The unprivileged user has no policy on this bucket: RGW says AccessDenied.
   CliSandbox box;

@@ -143,6 +143,11 @@ int FaultProxy::Count(Fault fault) const {
   return it == counts_.end() ? 0 : it->second;
 }
 
+std::vector<FaultProxy::Fault> FaultProxy::Decisions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return decisions_;
+}
+
 std::vector<std::string> FaultProxy::Log() const {
   std::lock_guard<std::mutex> lock(mu_);
   return log_;
@@ -256,6 +261,7 @@ void FaultProxy::Serve(int fd) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++counts_[fault];
+      decisions_.push_back(fault);
     }
 
     if (fault == Fault::kResetRequest) {

@@ -86,6 +86,8 @@ class FaultProxy {
   int Count(Fault fault) const;
   // "METHOD TARGET" of every request seen, in arrival order.
   std::vector<std::string> Log() const;
+  // What each request got, in the order the decisions were made.
+  std::vector<Fault> Decisions() const;
 
   // A raw S3 error response ("HTTP/1.1 STATUS ...", XML body).
   static std::string ErrorResponse(
@@ -117,6 +119,7 @@ class FaultProxy {
   std::map<Fault, int> counts_;     // guarded by mu_
   int injected_ = 0;                // guarded by mu_
   std::vector<std::string> log_;    // guarded by mu_
+  std::vector<Fault> decisions_;    // guarded by mu_
   std::vector<int> conn_fds_;       // guarded by mu_
   std::vector<std::thread> conns_;  // guarded by mu_
 };
