@@ -143,7 +143,7 @@ int FaultProxy::Count(Fault fault) const {
   return it == counts_.end() ? 0 : it->second;
 }
 
-std::vector<FaultProxy::Fault> FaultProxy::Decisions() const {
+std::vector<FaultProxy::Decision> FaultProxy::Decisions() const {
   std::lock_guard<std::mutex> lock(mu_);
   return decisions_;
 }
@@ -261,7 +261,7 @@ void FaultProxy::Serve(int fd) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++counts_[fault];
-      decisions_.push_back(fault);
+      decisions_.push_back({req.method + " " + req.target, fault});
     }
 
     if (fault == Fault::kResetRequest) {

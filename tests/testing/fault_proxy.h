@@ -87,7 +87,12 @@ class FaultProxy {
   // "METHOD TARGET" of every request seen, in arrival order.
   std::vector<std::string> Log() const;
   // What each request got, in the order the decisions were made.
-  std::vector<Fault> Decisions() const;
+  struct Decision {
+    std::string request;  // "METHOD TARGET"
+    Fault fault = Fault::kNone;
+    bool operator==(const Decision&) const = default;
+  };
+  std::vector<Decision> Decisions() const;
 
   // A raw S3 error response ("HTTP/1.1 STATUS ...", XML body).
   static std::string ErrorResponse(
@@ -113,15 +118,15 @@ class FaultProxy {
   std::thread acceptor_;
 
   mutable std::mutex mu_;
-  Options options_;                 // guarded by mu_
-  std::mt19937_64 rng_;             // guarded by mu_
-  Interceptor interceptor_;         // guarded by mu_
-  std::map<Fault, int> counts_;     // guarded by mu_
-  int injected_ = 0;                // guarded by mu_
-  std::vector<std::string> log_;    // guarded by mu_
-  std::vector<Fault> decisions_;    // guarded by mu_
-  std::vector<int> conn_fds_;       // guarded by mu_
-  std::vector<std::thread> conns_;  // guarded by mu_
+  Options options_;                  // guarded by mu_
+  std::mt19937_64 rng_;              // guarded by mu_
+  Interceptor interceptor_;          // guarded by mu_
+  std::map<Fault, int> counts_;      // guarded by mu_
+  int injected_ = 0;                 // guarded by mu_
+  std::vector<std::string> log_;     // guarded by mu_
+  std::vector<Decision> decisions_;  // guarded by mu_
+  std::vector<int> conn_fds_;        // guarded by mu_
+  std::vector<std::thread> conns_;   // guarded by mu_
 };
 
 }  // namespace dbbackup::testing
