@@ -79,11 +79,7 @@ class S3ResilienceTest : public ::testing::Test {
     box.Set("BACKUP_S3_STALL_TIMEOUT", "1");
   }
 
-  std::vector<std::string> Keys() {
-    std::vector<std::string> keys;
-    EXPECT_TRUE(ListKeys(env_.rgw_owner, bucket_, "", &keys));
-    return keys;
-  }
+  std::vector<std::string> Keys() { return BucketKeys(env_.rgw_owner, bucket_); }
 
   const TestS3Env& env_ = TestS3Env::Get();
   std::string bucket_;
