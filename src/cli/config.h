@@ -38,6 +38,10 @@ struct Config {
   // AWS_CONTAINER_*, HOME, ...): .env's, overridden by the environment's,
   // overridden by flags (--profile).
   EnvMap chain_env;
+  // S3 request resilience; 0 = the client's default (s3_options.h).
+  int s3_max_attempts = 0;       // BACKUP_S3_MAX_ATTEMPTS (first try included)
+  int s3_connect_timeout_s = 0;  // BACKUP_S3_CONNECT_TIMEOUT, seconds
+  int s3_stall_timeout_s = 0;    // BACKUP_S3_STALL_TIMEOUT, seconds without progress
   // Backups
   std::string database_path = "database.db";  // DATABASE_PATH
   std::string prefix = "backups";             // BACKUP_PREFIX

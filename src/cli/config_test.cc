@@ -81,6 +81,27 @@ TEST(ConfigTest, BadValuesNameTheVariable) {
   EXPECT_FALSE(LoadConfig({{"S3_FORCE_PATH_STYLE", "maybe"}}, {}).ok());
 }
 
+TEST(ConfigTest, S3RetryKnobs) {
+  auto c = LoadConfig({{"BACKUP_S3_MAX_ATTEMPTS", "2"},
+                       {"BACKUP_S3_CONNECT_TIMEOUT", "3"},
+                       {"BACKUP_S3_STALL_TIMEOUT", "4"}},
+                      {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->s3_max_attempts, 2);
+  EXPECT_EQ(c->s3_connect_timeout_s, 3);
+  EXPECT_EQ(c->s3_stall_timeout_s, 4);
+  auto d = LoadConfig({}, {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->s3_max_attempts, 0);  // the client's default
+  for (const char* name :
+       {"BACKUP_S3_MAX_ATTEMPTS", "BACKUP_S3_CONNECT_TIMEOUT", "BACKUP_S3_STALL_TIMEOUT"}) {
+    auto bad = LoadConfig({{name, "0"}}, {});
+    ASSERT_FALSE(bad.ok()) << name;
+    EXPECT_NE(bad.status().message().find(name), std::string::npos);
+    EXPECT_FALSE(LoadConfig({{name, "soon"}}, {}).ok()) << name;
+  }
+}
+
 TEST(ConfigTest, HalfConfiguredS3IsAnError) {
   // A bucket alone is valid here: the credentials chain (store_factory.h)
   // looks for profiles, web identity, container and instance credentials.

@@ -79,6 +79,13 @@ Result<std::unique_ptr<store::ObjectStore>> MakeStore(const Config& config, env:
   }
   opts.ca_bundle = config.ca_bundle;
   opts.unsigned_payload = config.unsigned_payload;
+  if (config.s3_max_attempts > 0) opts.max_attempts = config.s3_max_attempts;
+  if (config.s3_connect_timeout_s > 0) {
+    opts.connect_timeout = std::chrono::seconds(config.s3_connect_timeout_s);
+  }
+  if (config.s3_stall_timeout_s > 0) {
+    opts.stall_timeout = std::chrono::seconds(config.s3_stall_timeout_s);
+  }
   // Plain http is the user's explicit choice of endpoint (a local MinIO or
   // test server); AWS itself is always https.
   opts.allow_http = !config.endpoint.empty();

@@ -97,11 +97,7 @@ class CliPruneTest : public ::testing::Test {
   }
 
   // Every key in the bucket, by the aws CLI.
-  std::vector<std::string> Keys() {
-    std::vector<std::string> keys;
-    EXPECT_TRUE(ListKeys(env_.rgw_owner, bucket_, "", &keys));
-    return keys;
-  }
+  std::vector<std::string> Keys() { return BucketKeys(env_.rgw_owner, bucket_); }
 
   const TestS3Env& env_ = TestS3Env::Get();
   std::string bucket_;

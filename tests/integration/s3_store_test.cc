@@ -282,10 +282,14 @@ TEST_P(S3StoreTest, MissingBucketIsNamed) {
   auto store = MakeStore(o);
   Status ready = store->CheckReady();
   EXPECT_EQ(ready.code(), StatusCode::kNotFound);
-  EXPECT_EQ(ready.message(), "bucket '" + o.bucket + "' does not exist");
+  EXPECT_EQ(ready.message(),
+            "bucket '" + o.bucket +
+                "' does not exist (check S3_BACKUP_BUCKET, AWS_REGION and S3_ENDPOINT_URL)");
   auto put = PutString(*store, "k", "v");
   EXPECT_EQ(put.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(put.status().message(), "bucket '" + o.bucket + "' does not exist");
+  EXPECT_EQ(put.status().message(),
+            "bucket '" + o.bucket +
+                "' does not exist (check S3_BACKUP_BUCKET, AWS_REGION and S3_ENDPOINT_URL)");
 }
 
 TEST_P(S3StoreTest, WrongSecretIsNamed) {
@@ -341,7 +345,9 @@ TEST(S3StoreNoServer, ConnectionRefusedNamesTheEndpoint) {
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("cannot connect to http://127.0.0.1:1"), std::string::npos)
       << s.message();
-  EXPECT_NE(s.message().find("(check S3_ENDPOINT_URL)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("(check S3_ENDPOINT_URL and that the server is running)"),
+            std::string::npos)
+      << s.message();
 }
 
 }  // namespace

@@ -127,6 +127,12 @@ std::string UniqueBucketName(const std::string& tag) {
   return ::testing::AssertionSuccess();
 }
 
+std::vector<std::string> BucketKeys(const S3Target& target, const std::string& bucket) {
+  std::vector<std::string> keys;
+  EXPECT_TRUE(ListKeys(target, bucket, "", &keys));
+  return keys;
+}
+
 std::string SeedPolicyJson(const std::string& bucket, SeedPolicy policy,
                            const std::string& principal_arn) {
   nlohmann::json actions = nlohmann::json::array({"s3:PutObject", "s3:GetObject", "s3:ListBucket"});

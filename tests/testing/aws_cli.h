@@ -43,6 +43,8 @@ std::string UniqueBucketName(const std::string& tag);
 // The keys under `prefix` (ListObjectsV2, all pages), sorted.
 ::testing::AssertionResult ListKeys(const S3Target& target, const std::string& bucket,
                                     const std::string& prefix, std::vector<std::string>* keys);
+// Every key in `bucket`, sorted (and a test failure if it cannot be listed).
+std::vector<std::string> BucketKeys(const S3Target& target, const std::string& bucket);
 
 enum class SeedPolicy {
   kFull,           // s3:PutObject, GetObject, ListBucket, DeleteObject

@@ -63,16 +63,24 @@ Status CurlError(CURLcode code, const std::string& url, const char* errbuf) {
     case CURLE_SSL_INVALIDCERTSTATUS:
       return {StatusCode::kUnavailable,
               "TLS connection to " + origin + " failed: " + detail +
-                  " (check the server certificate and the CA bundle)",
+                  " (check the server's certificate, the CA bundle (BACKUP_S3_CA_BUNDLE), and that "
+                  "the endpoint speaks "
+                  "https)",
               false};
     case CURLE_PARTIAL_FILE:
       return {StatusCode::kIOError, "response from " + origin + " truncated: " + detail, true};
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
+    // A kept-alive connection died under an upload and curl cannot resend the
+    // body itself; the client resends it.
+    case CURLE_SEND_FAIL_REWIND:
     case CURLE_GOT_NOTHING:
       return {StatusCode::kIOError, "connection to " + origin + " lost: " + detail, true};
     default:
-      return {StatusCode::kIOError, "HTTP request to " + origin + " failed: " + detail, false};
+      return {
+          StatusCode::kIOError,
+          "HTTP request to " + origin + " failed (curl " + std::to_string(code) + "): " + detail,
+          false};
   }
 }
 

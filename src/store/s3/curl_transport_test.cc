@@ -36,7 +36,11 @@ class TinyServer {
  public:
   using Handler = std::function<Reply(const SeenRequest&)>;
 
-  explicit TinyServer(Handler handler) : handler_(std::move(handler)) {
+  // `greeting`, if any, is written as soon as a connection is accepted and
+  // the connection closed (a server that does not speak the client's
+  // protocol).
+  explicit TinyServer(Handler handler, std::string greeting = "")
+      : handler_(std::move(handler)), greeting_(std::move(greeting)) {
     listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -82,6 +86,10 @@ class TinyServer {
   }
 
   void Serve(int fd) {
+    if (!greeting_.empty()) {
+      EXPECT_GT(write(fd, greeting_.data(), greeting_.size()), 0);
+      return Close(fd);
+    }
     std::string buf;
     char tmp[65536];
     for (;;) {
@@ -122,6 +130,7 @@ class TinyServer {
   void Close(int fd) { shutdown(fd, SHUT_RDWR); }
 
   Handler handler_;
+  const std::string greeting_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -227,6 +236,22 @@ TEST(CurlTransport, ConnectionRefusedNamesTheEndpoint) {
   EXPECT_TRUE(res.status().retryable());
   EXPECT_TRUE(res.status().message().starts_with("cannot connect to " + origin + ": "))
       << res.status().message();
+}
+
+TEST(CurlTransport, TlsFailureSaysWhatToCheckAndIsNotRetried) {
+  // A plain-text server behind an https URL: the TLS handshake fails.
+  TinyServer server([](const SeenRequest&) { return Reply{}; },
+                    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+  std::string origin = "https" + server.Url("").substr(4);
+  CurlTransport t({});
+  auto res = t.Send(HttpRequest{"GET", origin + "/k", {}, nullptr, 0});
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(res.status().retryable());
+  EXPECT_TRUE(res.status().message().starts_with("TLS connection to " + origin + " failed: "))
+      << res.status().message();
+  EXPECT_NE(res.status().message().find("(check the server's certificate, the CA bundle"),
+            std::string::npos);
 }
 
 TEST(CurlTransport, StallTimeoutFailsAStuckResponse) {

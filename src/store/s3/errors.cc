@@ -37,11 +37,15 @@ Status WrongRegion(const RequestContext& ctx, const std::string& actual) {
 
 Status AccessDenied(const RequestContext& ctx) {
   return Status::PermissionDenied("access denied for " + ctx.action + " on " +
-                                  ResourceArn(ctx.bucket, ctx.key));
+                                  ResourceArn(ctx.bucket, ctx.key) +
+                                  " (check that the IAM policy of these credentials allows " +
+                                  ctx.action + " on that resource, and S3_BACKUP_BUCKET)");
 }
 
 Status NoSuchBucket(const RequestContext& ctx) {
-  return Status::NotFound("bucket '" + ctx.bucket + "' does not exist");
+  return Status::NotFound("bucket '" + ctx.bucket +
+                          "' does not exist (check S3_BACKUP_BUCKET, AWS_REGION and "
+                          "S3_ENDPOINT_URL)");
 }
 
 Status Transient(const std::string& what, int http_status, const RequestContext& ctx) {
@@ -73,16 +77,18 @@ Status MapS3Error(const S3ErrorBody& error, int http_status, const HeaderList& h
   if (code == "AccessDenied" || code == "AllAccessDisabled") return AccessDenied(ctx);
   if (code == "InvalidAccessKeyId") {
     return Status::PermissionDenied(
-        "the access key id is not known to the server (check AWS_ACCESS_KEY_ID)");
+        "the access key id is not known to the server (check AWS_ACCESS_KEY_ID, and that "
+        "S3_ENDPOINT_URL is the server it belongs to)");
   }
   if (code == "SignatureDoesNotMatch") {
     return Status::PermissionDenied(
         "the request signature was rejected: the secret access key does not match the access "
-        "key id (check AWS_SECRET_ACCESS_KEY)");
+        "key id (check AWS_SECRET_ACCESS_KEY for stray spaces or a wrong copy)");
   }
   if (code == "ExpiredToken" || code == "TokenRefreshRequired") {
     return Status::PermissionDenied(
-        "the session token has expired (refresh the credentials; check AWS_SESSION_TOKEN)");
+        "the session token has expired (refresh the temporary credentials, or unset a stale "
+        "AWS_SESSION_TOKEN)");
   }
   if (code == "InvalidToken") {
     return Status::PermissionDenied(

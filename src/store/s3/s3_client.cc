@@ -36,6 +36,15 @@ bool IsIpAddress(std::string_view host) {
 
 bool Is2xx(int status) { return status >= 200 && status < 300; }
 
+// S3 rejects requests signed more than 15 minutes off its own clock.
+constexpr std::chrono::minutes kMaxSkew{15};
+
+// AWS's own regional endpoint, which a region change must follow; custom
+// endpoints (RGW, MinIO) keep their host.
+bool IsAwsHost(std::string_view host) {
+  return host.starts_with("s3.") && host.ends_with(".amazonaws.com");
+}
+
 std::string HostHeader(const std::string& host, const std::string& port) {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   if (!port.empty()) h += ":" + port;
@@ -62,6 +71,9 @@ Status ValidateS3Options(const S3Options& o) {
   }
   if (o.concurrency < 1) return Status::InvalidArgument("S3: concurrency must be at least 1");
   if (o.max_attempts < 1) return Status::InvalidArgument("S3: max_attempts must be at least 1");
+  if (o.get_part_size < 1 || o.get_concurrency < 1) {
+    return Status::InvalidArgument("S3: get_part_size and get_concurrency must be at least 1");
+  }
   if (o.max_keys < 1 || o.max_keys > 1000) {
     return Status::InvalidArgument("S3: max_keys must be between 1 and 1000");
   }
@@ -137,6 +149,7 @@ Result<Endpoint> ResolveEndpoint(const S3Options& o) {
 
 S3Client::S3Client(S3Options options, env::Clock& clock, std::unique_ptr<HttpTransport> transport)
     : options_(std::move(options)),
+      region_(options_.region),
       clock_(clock),
       transport_(std::move(transport)),
       rng_(std::random_device{}()) {
@@ -145,7 +158,64 @@ S3Client::S3Client(S3Options options, env::Clock& clock, std::unique_ptr<HttpTra
 }
 
 std::string S3Client::EndpointUrl() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
   return endpoint_.scheme + "://" + HostHeader(endpoint_.host, endpoint_.port);
+}
+
+Endpoint S3Client::endpoint() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return endpoint_;
+}
+
+std::string S3Client::SigningRegion() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return region_;
+}
+
+std::chrono::seconds S3Client::ClockOffset() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return clock_offset_;
+}
+
+std::chrono::system_clock::time_point S3Client::SigningTime() {
+  return clock_.Now() + ClockOffset();
+}
+
+bool S3Client::Recover(const Hints& hints, Recovery* done) {
+  if (hints.expired_token && options_.credentials && !done->refreshed) {
+    done->refreshed = true;
+    log::Info("s3: the server says the session token has expired; refreshing credentials from " +
+              options_.credentials->Source());
+    options_.credentials->Invalidate();
+    return true;
+  }
+  if (!hints.region.empty() && !done->region) {
+    done->region = true;
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (region_ != hints.region) {
+      log::Info("s3: bucket '" + options_.bucket + "' is in region " + hints.region + ", not " +
+                region_ + "; using " + hints.region + " from now on (set the region to skip this)");
+      region_ = hints.region;
+      if (IsAwsHost(endpoint_.host)) endpoint_.host = "s3." + region_ + ".amazonaws.com";
+    }
+    return true;
+  }
+  if (hints.server_time && !done->skew) {
+    done->skew = true;
+    auto offset =
+        std::chrono::duration_cast<std::chrono::seconds>(*hints.server_time - clock_.Now());
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (clock_offset_ != offset) {
+      const int64_t s = offset.count();
+      log::Info("s3: the local clock is " + std::to_string(s < 0 ? -s : s) + " s " +
+                (s > 0 ? "behind" : "ahead of") +
+                " the server's; signing with the server's time from now on (fix the system "
+                "clock)");
+      clock_offset_ = offset;
+    }
+    return true;
+  }
+  return false;
 }
 
 RequestContext S3Client::Context(std::string action, std::string key) const {
@@ -164,21 +234,19 @@ Result<Credentials> S3Client::CurrentCredentials() const {
   return Credentials{options_.access_key_id, options_.secret_access_key, options_.session_token};
 }
 
-bool S3Client::RefreshAfterExpiredToken(bool expired_token, bool* refreshed) const {
-  if (!expired_token || !options_.credentials || *refreshed) return false;
-  *refreshed = true;
-  log::Info("s3: the server says the session token has expired; refreshing credentials from " +
-            options_.credentials->Source());
-  options_.credentials->Invalidate();
-  return true;
-}
-
 HttpRequest S3Client::BuildHttpRequest(const S3Request& r, std::string_view payload_sha256,
                                        std::chrono::system_clock::time_point now,
                                        const Credentials& credentials) const {
-  std::string host = HostHeader(endpoint_.host, endpoint_.port);
+  Endpoint endpoint;
+  std::string region;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    endpoint = endpoint_;
+    region = region_;
+  }
+  std::string host = HostHeader(endpoint.host, endpoint.port);
   std::string path;
-  if (endpoint_.path_style) {
+  if (endpoint.path_style) {
     path = "/" + options_.bucket;
     if (!r.key.empty()) path += "/" + r.key;
   } else {
@@ -198,11 +266,11 @@ HttpRequest S3Client::BuildHttpRequest(const S3Request& r, std::string_view payl
     s.headers.emplace_back("x-amz-security-token", credentials.session_token);
   }
   for (const auto& h : r.headers) s.headers.push_back(h);
-  Signature sig = SignV4(s, credentials, SigningScope{options_.region, "s3", now});
+  Signature sig = SignV4(s, credentials, SigningScope{region, "s3", now});
 
   HttpRequest out;
   out.method = r.method;
-  out.url = endpoint_.scheme + "://" + host + UriEncode(path, true);
+  out.url = endpoint.scheme + "://" + host + UriEncode(path, true);
   std::string query = CanonicalQueryString(r.query);
   if (!query.empty()) out.url += "?" + query;
   out.headers = std::move(s.headers);
@@ -212,11 +280,19 @@ HttpRequest S3Client::BuildHttpRequest(const S3Request& r, std::string_view payl
 
 Status S3Client::AnnotateTransportError(const Status& s) const {
   // The transport says what failed; the hint says which setting to check.
-  if (s.code() == StatusCode::kUnavailable &&
-      (s.message().starts_with("cannot connect") || s.message().starts_with("cannot resolve"))) {
-    return Status(s.code(), s.message() + " (check S3_ENDPOINT_URL)", s.retryable());
+  std::string hint;
+  if (s.message().starts_with("cannot connect")) {
+    hint = "check S3_ENDPOINT_URL and that the server is running";
+  } else if (s.message().starts_with("cannot resolve")) {
+    hint = options_.endpoint.empty() ? "check AWS_REGION, S3_BACKUP_BUCKET and DNS"
+                                     : "check S3_ENDPOINT_URL and DNS";
+  } else if (s.message().starts_with("timed out")) {
+    hint =
+        "check S3_ENDPOINT_URL and the network; BACKUP_S3_CONNECT_TIMEOUT and "
+        "BACKUP_S3_STALL_TIMEOUT set the limits";
   }
-  return s;
+  if (hint.empty()) return s;
+  return Status(s.code(), s.message() + " (" + hint + ")", s.retryable());
 }
 
 std::chrono::milliseconds S3Client::Backoff(int retry) {
@@ -229,10 +305,12 @@ std::chrono::milliseconds S3Client::Backoff(int retry) {
 
 Result<std::unique_ptr<HttpResponseStream>> S3Client::OpenOnce(const S3Request& r,
                                                                std::string_view payload_sha256,
-                                                               Reader* body, bool* expired_token) {
-  *expired_token = false;
+                                                               Reader* body, Hints* hints) {
+  *hints = Hints{};
   DBB_ASSIGN_OR_RETURN(Credentials credentials, CurrentCredentials());
-  HttpRequest req = BuildHttpRequest(r, payload_sha256, clock_.Now(), credentials);
+  if (r.attempts_sent != nullptr) ++*r.attempts_sent;
+  const std::chrono::system_clock::time_point signed_at = SigningTime();
+  HttpRequest req = BuildHttpRequest(r, payload_sha256, signed_at, credentials);
   if (body != nullptr) {
     req.body = body;
     req.body_length = r.body.size();
@@ -252,9 +330,26 @@ Result<std::unique_ptr<HttpResponseStream>> S3Client::OpenOnce(const S3Request& 
     if (!n.ok() || *n == 0) break;
     body_text.append(buf, *n);
   }
-  if (std::optional<S3ErrorBody> err = ParseErrorBody(body_text);
-      err && (err->code == "ExpiredToken" || err->code == "TokenRefreshRequired")) {
-    *expired_token = true;
+  const std::optional<S3ErrorBody> err = ParseErrorBody(body_text);
+  const std::string code = err ? err->code : "";
+  hints->expired_token = code == "ExpiredToken" || code == "TokenRefreshRequired";
+  // AWS names the bucket's region in a header (always on HEAD, which has no
+  // body) or in <Region>; a 400 of any other code is not about the region.
+  if (code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed" ||
+      code == "TemporaryRedirect" || status == 301 || status == 307 ||
+      (status == 400 && code.empty())) {
+    std::string region = stream->Header("x-amz-bucket-region").value_or("");
+    if (region.empty() && err) region = err->region;
+    if (region != SigningRegion()) hints->region = region;
+  }
+  std::optional<int64_t> server_date;
+  if (auto date = stream->Header("date")) server_date = ParseHttpDate(*date);
+  if (server_date && (code == "RequestTimeTooSkewed" || status == 403)) {
+    auto server_time = std::chrono::system_clock::from_time_t(*server_date);
+    if (code == "RequestTimeTooSkewed" || server_time - signed_at > kMaxSkew ||
+        signed_at - server_time > kMaxSkew) {
+      hints->server_time = server_time;
+    }
   }
   return MapErrorResponse(status, stream->headers(), body_text,
                           RequestContext{r.action, options_.bucket, r.key, options_.region});
@@ -266,15 +361,14 @@ std::string S3Client::PayloadHash(const S3Request& r) const {
 
 Result<std::unique_ptr<HttpResponseStream>> S3Client::Open(const S3Request& r) {
   const std::string payload_sha256 = PayloadHash(r);
-  bool refreshed = false;
+  Recovery recovery;
   for (int attempt = 1;; ++attempt) {
     ViewReader body(r.body);
-    bool expired_token = false;
-    Result<std::unique_ptr<HttpResponseStream>> res =
-        OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body,
-                 &expired_token);
-    if (RefreshAfterExpiredToken(expired_token, &refreshed)) {
-      --attempt;  // the retry with fresh credentials does not count
+    Hints hints;
+    Result<std::unique_ptr<HttpResponseStream>> res = OpenOnce(
+        r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body, &hints);
+    if (!res.ok() && Recover(hints, &recovery)) {
+      --attempt;  // the corrected retry does not count
       continue;
     }
     if (res.ok() || !res.status().retryable() || attempt >= options_.max_attempts) return res;
@@ -295,16 +389,15 @@ void S3Client::LogRetry(const S3Request& r, int attempt, const Status& failure,
 
 Result<HttpResponse> S3Client::Call(const S3Request& r) {
   const std::string payload_sha256 = PayloadHash(r);
-  bool refreshed = false;
+  Recovery recovery;
   for (int attempt = 1;; ++attempt) {
     ViewReader body(r.body);
     Status failure;
-    bool expired_token = false;
-    Result<std::unique_ptr<HttpResponseStream>> opened =
-        OpenOnce(r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body,
-                 &expired_token);
-    if (RefreshAfterExpiredToken(expired_token, &refreshed)) {
-      --attempt;  // the retry with fresh credentials does not count
+    Hints hints;
+    Result<std::unique_ptr<HttpResponseStream>> opened = OpenOnce(
+        r, payload_sha256, r.method == "GET" || r.method == "HEAD" ? nullptr : &body, &hints);
+    if (!opened.ok() && Recover(hints, &recovery)) {
+      --attempt;  // the corrected retry does not count
       continue;
     }
     if (!opened.ok()) {

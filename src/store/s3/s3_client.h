@@ -5,12 +5,24 @@
 // turn error responses into Status values (errors.h). It knows nothing of
 // backups; S3ObjectStore and the multipart uploader build on it.
 //
+// Like the AWS SDKs it recovers, once per request and for the rest of the
+// client's life, from two configuration mistakes the server can correct:
+// - a wrong region (PermanentRedirect, AuthorizationHeaderMalformed with
+//   <Region>, or a 301/307/400 carrying x-amz-bucket-region): requests are
+//   re-signed for the bucket's region (and sent to s3.REGION.amazonaws.com
+//   when the endpoint is AWS's own);
+// - a skewed clock (RequestTimeTooSkewed, or a 403 whose Date is more than
+//   15 minutes off): the offset to the server's Date header is added to the
+//   signing time.
+// Each is logged once at info.
+//
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -43,6 +55,9 @@ struct S3Request {
   // Checks a 2xx response inside the retry loop; a retryable error from it
   // retries the request (CompleteMultipartUpload's 200-with-<Error>).
   std::function<Status(const HttpResponse&)> check;
+  // If set, receives the number of attempts sent (corrections and the first
+  // try included), so a caller can tell a retry's answer from a first one.
+  int* attempts_sent = nullptr;
 };
 
 // Where requests go, resolved from S3Options.
@@ -82,7 +97,13 @@ class S3Client {
 
   RequestContext Context(std::string action, std::string key) const;
   const S3Options& options() const { return options_; }
-  const Endpoint& endpoint() const { return endpoint_; }
+  Endpoint endpoint() const;
+  // The region requests are signed for: the configured one until the server
+  // names another.
+  std::string SigningRegion() const;
+  // Added to the clock's time when signing (zero until the server reports a
+  // skewed clock).
+  std::chrono::seconds ClockOffset() const;
   // "scheme://host[:port]" as configured, for messages.
   std::string EndpointUrl() const;
 
@@ -92,14 +113,26 @@ class S3Client {
   Status DeleteBucketAndContents();
 
  private:
-  // Sets `*expired_token` when the server answered ExpiredToken or
-  // TokenRefreshRequired.
+  // What an error answer says the client can fix by itself.
+  struct Hints {
+    bool expired_token = false;  // ExpiredToken / TokenRefreshRequired
+    std::string region;          // the bucket's region, when not the signing one
+    std::optional<std::chrono::system_clock::time_point> server_time;  // clock skewed
+  };
+  // Corrections already made for one request: each is tried once.
+  struct Recovery {
+    bool refreshed = false;
+    bool region = false;
+    bool skew = false;
+  };
   Result<std::unique_ptr<HttpResponseStream>> OpenOnce(const S3Request& request,
                                                        std::string_view payload_sha256,
-                                                       Reader* body, bool* expired_token);
-  // After an ExpiredToken answer: true (and the provider invalidated) if the
-  // request should be retried at once with refreshed credentials.
-  bool RefreshAfterExpiredToken(bool expired_token, bool* refreshed) const;
+                                                       Reader* body, Hints* hints);
+  // True if the request should be retried at once (not counted as an
+  // attempt) after acting on `hints`: credentials refreshed, region switched,
+  // clock offset applied.
+  bool Recover(const Hints& hints, Recovery* done);
+  std::chrono::system_clock::time_point SigningTime();
   // x-amz-content-sha256 for `r`: its body's SHA-256, or UNSIGNED-PAYLOAD
   // when S3Options::unsigned_payload.
   std::string PayloadHash(const S3Request& r) const;
@@ -109,7 +142,10 @@ class S3Client {
                 std::chrono::milliseconds delay) const;
 
   const S3Options options_;
-  Endpoint endpoint_;
+  mutable std::mutex state_mu_;
+  Endpoint endpoint_;                     // guarded by state_mu_
+  std::string region_;                    // guarded by state_mu_
+  std::chrono::seconds clock_offset_{0};  // guarded by state_mu_
   env::Clock& clock_;
   std::unique_ptr<HttpTransport> transport_;
   std::mutex rng_mu_;

@@ -72,6 +72,14 @@ struct S3Options {
   // part_size bytes of memory.
   // Default: 4.
   int concurrency = 4;
+  // Get() of a whole object larger than ranged_get_threshold downloads it as
+  // parallel ranged GETs of get_part_size bytes, get_concurrency at a time,
+  // pinned to the object's ETag (If-Match), delivered in order; it holds at
+  // most get_concurrency parts in memory. 0 disables (one streaming GET).
+  // Default: 32 MiB, 8 MiB, 4.
+  uint64_t ranged_get_threshold = 32 * kMiB;
+  size_t get_part_size = 8 * kMiB;
+  int get_concurrency = 4;
   // Attempts per request (first try included) for transient failures.
   // Default: 5.
   int max_attempts = 5;

@@ -6,6 +6,7 @@
 #include "store/s3/crypto.h"
 #include "store/s3/curl_transport.h"
 #include "store/s3/multipart.h"
+#include "store/s3/ranged_get.h"
 #include "store/s3/sse.h"
 #include "store/s3/xml.h"
 #include "store/validation.h"
@@ -21,39 +22,86 @@ using s3::S3Request;
 constexpr std::string_view kMetaPrefix = "x-amz-meta-";
 
 // Get's reader: streams the response and insists on Content-Length bytes, so
-// a cut connection never looks like a shorter object.
+// a cut connection never looks like a shorter object. When the stream breaks
+// with a retryable error it resumes where it stopped: a ranged GET of the
+// rest, pinned to the ETag with If-Match (so a replaced object fails instead
+// of splicing two versions), up to max_attempts - 1 times.
 class ObjectReader : public Reader {
  public:
-  ObjectReader(std::unique_ptr<HttpResponseStream> stream, std::string key)
-      : stream_(std::move(stream)), key_(std::move(key)) {
+  // `request` is the GET without its Range; `offset` where the stream starts.
+  ObjectReader(std::unique_ptr<HttpResponseStream> stream, std::string key, s3::S3Client& client,
+               S3Request request, uint64_t offset)
+      : stream_(std::move(stream)),
+        key_(std::move(key)),
+        client_(client),
+        request_(std::move(request)),
+        offset_(offset),
+        etag_(stream_->Header("etag").value_or("")) {
     if (auto len = stream_->Header("content-length")) {
       expected_ = std::strtoull(len->c_str(), nullptr, 10);
     }
   }
 
   Result<size_t> Read(void* buf, size_t n) override {
-    if (!sticky_.ok()) return sticky_;
-    Result<size_t> k = stream_->Read(buf, n);
-    if (!k.ok()) {
-      sticky_ = k.status().Annotate("reading " + key_);
-      return sticky_;
+    for (;;) {
+      if (!sticky_.ok()) return sticky_;
+      Status failure;
+      Result<size_t> k = stream_->Read(buf, n);
+      if (!k.ok()) {
+        failure = k.status().Annotate("reading " + key_);
+      } else {
+        got_ += *k;
+        if (*k > 0 || n == 0 || !expected_ || got_ >= *expected_) return k;
+        failure = Status(StatusCode::kIOError,
+                         "reading " + key_ + ": truncated: got " + std::to_string(got_) + " of " +
+                             std::to_string(*expected_) + " bytes",
+                         true);
+      }
+      if (!failure.retryable() || !Resume()) sticky_ = failure;
     }
-    got_ += *k;
-    if (*k == 0 && n > 0 && expected_ && got_ < *expected_) {
-      sticky_ = Status(StatusCode::kIOError,
-                       "reading " + key_ + ": truncated: got " + std::to_string(got_) + " of " +
-                           std::to_string(*expected_) + " bytes",
-                       true);
-      return sticky_;
-    }
-    return k;
   }
 
  private:
+  // Reopens the stream at the first byte not yet read; false if it cannot.
+  bool Resume() {
+    if (!expected_ || etag_.empty() || ++resumes_ >= client_.options().max_attempts) {
+      return false;
+    }
+    S3Request r = request_;
+    r.headers.emplace_back("If-Match", etag_);
+    r.headers.emplace_back("Range", "bytes=" + std::to_string(offset_ + got_) + "-" +
+                                        std::to_string(offset_ + *expected_ - 1));
+    r.accept_statuses = {412};
+    Result<std::unique_ptr<HttpResponseStream>> reopened = client_.Open(r);
+    if (!reopened.ok()) {
+      sticky_ = reopened.status().Annotate("resuming " + key_);
+      return true;
+    }
+    if ((*reopened)->status() != 206) {
+      sticky_ = (*reopened)->status() == 412
+                    ? Status::FailedPrecondition("object '" + key_ +
+                                                 "' was replaced while it was being downloaded "
+                                                 "(its ETag changed); try again")
+                    : Status::IOError("resuming " + key_ + ": the server ignored the Range (HTTP " +
+                                      std::to_string((*reopened)->status()) + ")");
+      return true;
+    }
+    stream_ = std::move(reopened).value();
+    offset_ += got_;
+    *expected_ -= got_;
+    got_ = 0;
+    return true;
+  }
+
   std::unique_ptr<HttpResponseStream> stream_;
   std::string key_;
+  s3::S3Client& client_;
+  const S3Request request_;
+  uint64_t offset_;
+  const std::string etag_;
   std::optional<uint64_t> expected_;
   uint64_t got_ = 0;
+  int resumes_ = 0;
   Status sticky_;
 };
 
@@ -105,7 +153,10 @@ Status S3ObjectStore::ListProbe() {
 Status S3ObjectStore::ExplainDenied(const Status& denied) {
   // ListObjectsV2 needs s3:ListBucket, like HeadBucket, and answers with an
   // <Error> body that says whether the key id or the signature was wrong.
-  Status probe = ListProbe();
+  return ExplainDenied(denied, ListProbe());
+}
+
+Status S3ObjectStore::ExplainDenied(const Status& denied, const Status& probe) {
   if (!probe.ok() && probe.code() == StatusCode::kPermissionDenied &&
       probe.message().find("check AWS_") != std::string::npos) {
     return probe;
@@ -123,8 +174,9 @@ Status S3ObjectStore::CheckReady() {
     // Some servers (moto) judge HeadBucket by a permission of its own that a
     // policy granting s3:ListBucket does not give; a list that works means
     // the bucket is usable with the seed's policy.
-    if (ListProbe().ok()) return Status::OK();
-    return ExplainDenied(res.status());
+    Status probe = ListProbe();
+    if (probe.ok()) return Status::OK();
+    return ExplainDenied(res.status(), probe);
   }
   return res.status();
 }
@@ -149,11 +201,25 @@ Result<ObjectInfo> S3ObjectStore::PutSingle(const std::string& key, std::string 
   r.headers.emplace_back("Content-MD5", s3::Base64Encode(s3::Md5(data)));
   if (opts.if_none_match) r.headers.emplace_back("If-None-Match", "*");
   r.body = data;
-  DBB_ASSIGN_OR_RETURN(HttpResponse res, client_.Call(r));
+  int attempts = 0;
+  r.attempts_sent = &attempts;
+  Result<HttpResponse> res = client_.Call(r);
+  if (!res.ok() && opts.if_none_match && res.status().code() == StatusCode::kAlreadyExists &&
+      attempts > 1) {
+    // A retry after an attempt whose answer was lost finds that attempt's
+    // object: the same bytes (the ETag of a single PUT is their MD5) are
+    // success, not a conflict. A first attempt's 412 always is one.
+    Result<ObjectInfo> existing = Head(key);
+    if (existing.ok() && existing->size == data.size() &&
+        existing->etag == s3::HexEncode(s3::Md5(data))) {
+      return existing;
+    }
+  }
+  if (!res.ok()) return res.status();
   ObjectInfo info;
   info.key = key;
   info.size = data.size();
-  info.etag = s3::StripQuotes(res.Header("etag").value_or(""));
+  info.etag = s3::StripQuotes(res->Header("etag").value_or(""));
   return info;
 }
 
@@ -225,7 +291,27 @@ Result<std::unique_ptr<Reader>> S3ObjectStore::Get(const std::string& key,
   }
   for (auto& header : s3::SseCustomerHeaders(client_.options())) r.headers.push_back(header);
   DBB_ASSIGN_OR_RETURN(std::unique_ptr<HttpResponseStream> stream, client_.Open(r));
-  return std::unique_ptr<Reader>(std::make_unique<ObjectReader>(std::move(stream), key));
+  const s3::S3Options& o = client_.options();
+  const uint64_t size =
+      std::strtoull(stream->Header("content-length").value_or("0").c_str(), nullptr, 10);
+  const std::string etag = s3::StripQuotes(stream->Header("etag").value_or(""));
+  if (!range && stream->status() == 200 && o.ranged_get_threshold > 0 &&
+      size > o.ranged_get_threshold && !etag.empty()) {
+    s3::RangedGetParams p;
+    p.key = key;
+    p.etag = etag;
+    p.size = size;
+    p.part_size = o.get_part_size;
+    p.concurrency = o.get_concurrency;
+    p.headers = r.headers;
+    p.buffers_peak = &ranged_get_buffers_peak_;
+    return std::unique_ptr<Reader>(
+        std::make_unique<s3::RangedGetReader>(client_, std::move(p), std::move(stream)));
+  }
+  S3Request plain = r;
+  std::erase_if(plain.headers, [](const auto& h) { return h.first == "Range"; });
+  return std::unique_ptr<Reader>(std::make_unique<ObjectReader>(
+      std::move(stream), key, client_, std::move(plain), range ? range->offset : 0));
 }
 
 Result<ObjectInfo> S3ObjectStore::Head(const std::string& key) {

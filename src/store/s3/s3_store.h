@@ -10,7 +10,9 @@
 //   Either way the object appears whole or not at all. Bodies larger than
 //   part_size × 10000 fail with kInvalidArgument.
 // - Get streams with bounded memory; a body shorter than its Content-Length
-//   fails with kIOError ("truncated").
+//   fails with kIOError ("truncated"). A whole object larger than
+//   S3Options::ranged_get_threshold is read as parallel ranged GETs pinned to
+//   its ETag, each retried on its own (ranged_get.h).
 // - Transient failures (5xx, SlowDown, resets, timeouts) are retried per
 //   request with jittered backoff; errors that remain carry retryable().
 // - Errors are one line naming the cause and the setting to check
@@ -69,6 +71,9 @@ class S3ObjectStore : public ObjectStore {
 
   // The underlying client, for tests (bucket creation) and diagnostics.
   s3::S3Client& client() { return client_; }
+  // The most part buffers one ranged Get held at once, over this store's life
+  // (for tests of the memory bound).
+  size_t ranged_get_buffers_peak() const { return ranged_get_buffers_peak_.load(); }
 
  private:
   Status Validate(const std::string& key) const;
@@ -77,6 +82,8 @@ class S3ObjectStore : public ObjectStore {
   // After a 403 without a body (HEAD), asks a request that has one whether
   // the credentials themselves were rejected; returns that error, or `denied`.
   Status ExplainDenied(const Status& denied);
+  // The same with the answer of a ListProbe() already made.
+  Status ExplainDenied(const Status& denied, const Status& probe);
   // One-key ListObjectsV2 (needs only s3:ListBucket).
   Status ListProbe();
 
@@ -84,6 +91,7 @@ class S3ObjectStore : public ObjectStore {
   env::Clock& clock_;
   s3::S3Client client_;
   std::atomic<bool> abort_denied_warned_{false};
+  std::atomic<size_t> ranged_get_buffers_peak_{0};
 };
 
 // Builds an S3ObjectStore on a CurlTransport configured from `options`

@@ -172,6 +172,50 @@ TEST_F(S3StoreTest, IfNoneMatchSendsStarAnd412IsAlreadyExists) {
   EXPECT_EQ(transport_->requests().size(), 1u) << "412 is not retried";
 }
 
+// The first PUT lands but its answer is lost; the retry's 412 finds our own
+// bytes (ETag = MD5), which is success. Different bytes stay a conflict, and
+// so does a first attempt's 412 even with the same bytes (two backups of the
+// same database in the same second must get distinct keys).
+TEST_F(S3StoreTest, ConditionalPutWhoseAnswerWasLostIsNotAConflict) {
+  for (bool same : {true, false}) {
+    std::mutex mu;
+    std::string stored;
+    Make([&](const RecordedRequest& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (r.method == "HEAD") {
+        std::string body = same ? stored : "other bytes";
+        return Ok({{"content-length", std::to_string(body.size())},
+                   {"etag", "\"" + s3::HexEncode(s3::Md5(body)) + "\""}});
+      }
+      if (!stored.empty()) return ErrorXml(412, "PreconditionFailed");
+      stored = r.body;
+      FakeResponse lost;
+      lost.error = Status(StatusCode::kIOError, "connection reset", true);
+      return lost;
+    });
+    PutOptions opts;
+    opts.if_none_match = true;
+    auto put = Put("k", "payload", opts);
+    if (same) {
+      ASSERT_TRUE(put.ok()) << put.status().ToString();
+      EXPECT_EQ(put->etag, s3::HexEncode(s3::Md5("payload")));
+    } else {
+      EXPECT_EQ(put.status().code(), StatusCode::kAlreadyExists);
+    }
+  }
+  Make([](const RecordedRequest& r) {
+    if (r.method == "HEAD") {
+      return Ok(
+          {{"content-length", "7"}, {"etag", "\"" + s3::HexEncode(s3::Md5("payload")) + "\""}});
+    }
+    return ErrorXml(412, "PreconditionFailed");
+  });
+  PutOptions opts;
+  opts.if_none_match = true;
+  EXPECT_EQ(Put("k", "payload", opts).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(transport_->requests().size(), 1u);
+}
+
 TEST_F(S3StoreTest, BodyOfExactlyOnePartIsStillOnePut) {
   Make([](const RecordedRequest&) { return Ok(); });
   ASSERT_TRUE(Put("k", Pattern(5 * kMiB)).ok());
@@ -272,7 +316,9 @@ TEST_F(S3StoreTest, FailedPartAbortsTheUploadAndNamesThePart) {
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(info.status().message(),
-            "upload part 2 of db/full: access denied for s3:PutObject on arn:aws:s3:::bkt/db/full");
+            "upload part 2 of db/full: access denied for s3:PutObject on arn:aws:s3:::bkt/db/full "
+            "(check that the IAM policy of these credentials allows s3:PutObject on that "
+            "resource, and S3_BACKUP_BUCKET)");
   auto reqs = transport_->requests();
   EXPECT_EQ(reqs.back().method, "DELETE");
   EXPECT_EQ(reqs.back().Query(), "uploadId=UP%2F1%2Bx");
@@ -421,7 +467,8 @@ TEST_F(S3StoreTest, ConnectionRefusedNamesTheSettingToCheck) {
   Status s = store_->CheckReady();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_EQ(s.message(),
-            "cannot connect to http://127.0.0.1:9000: refused (check S3_ENDPOINT_URL)");
+            "cannot connect to http://127.0.0.1:9000: refused (check S3_ENDPOINT_URL and that the "
+            "server is running)");
   EXPECT_EQ(transport_->requests().size(), 5u);
 }
 
@@ -448,6 +495,40 @@ TEST_F(S3StoreTest, GetShorterThanContentLengthIsTruncated) {
   auto all = ReadAll(**r);
   EXPECT_EQ(all.status().code(), StatusCode::kIOError);
   EXPECT_NE(all.status().message().find("truncated"), std::string::npos);
+}
+
+TEST_F(S3StoreTest, GetCutShortResumesWithAPinnedRange) {
+  Make([](const RecordedRequest& r) {
+    if (!r.Header("range")) {
+      return FakeResponse{200, {{"content-length", "10"}, {"etag", "\"e1\""}}, "01234", {}};
+    }
+    if (r.Header("if-match") != "\"e1\"") return ErrorXml(412, "PreconditionFailed");
+    if (r.Header("range") == "bytes=5-9") {
+      return FakeResponse{206, {{"content-length", "5"}, {"etag", "\"e1\""}}, "567", {}};
+    }
+    EXPECT_EQ(r.Header("range"), "bytes=8-9");
+    return FakeResponse{206, {{"content-length", "2"}, {"etag", "\"e1\""}}, "89", {}};
+  });
+  auto r = store_->Get("k");
+  ASSERT_TRUE(r.ok());
+  auto all = ReadAll(**r);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(*all, "0123456789");
+  EXPECT_EQ(transport_->requests().size(), 3u);
+}
+
+TEST_F(S3StoreTest, GetResumeOfAReplacedObjectFails) {
+  Make([](const RecordedRequest& r) {
+    if (!r.Header("range")) {
+      return FakeResponse{200, {{"content-length", "10"}, {"etag", "\"e1\""}}, "01234", {}};
+    }
+    return ErrorXml(412, "PreconditionFailed");
+  });
+  auto r = store_->Get("k");
+  ASSERT_TRUE(r.ok());
+  auto all = ReadAll(**r);
+  EXPECT_EQ(all.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(all.status().message().find("replaced"), std::string::npos);
 }
 
 TEST_F(S3StoreTest, GetMissingKeyIsNotFound) {
@@ -510,7 +591,8 @@ TEST_F(S3StoreTest, DeleteOfMissingKeyIsOkButMissingBucketIsNot) {
   Make([](const RecordedRequest&) { return ErrorXml(404, "NoSuchBucket"); });
   Status s = store_->Delete("k");
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_EQ(s.message(), "bucket 'bkt' does not exist");
+  EXPECT_EQ(s.message(),
+            "bucket 'bkt' does not exist (check S3_BACKUP_BUCKET, AWS_REGION and S3_ENDPOINT_URL)");
 }
 
 // ------------------------------------------------------------ CheckReady
@@ -519,7 +601,8 @@ TEST_F(S3StoreTest, CheckReadyMissingBucket) {
   Make([](const RecordedRequest&) { return FakeResponse{404, {}, "", {}}; });
   Status s = store_->CheckReady();
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_EQ(s.message(), "bucket 'bkt' does not exist");
+  EXPECT_EQ(s.message(),
+            "bucket 'bkt' does not exist (check S3_BACKUP_BUCKET, AWS_REGION and S3_ENDPOINT_URL)");
 }
 
 TEST_F(S3StoreTest, CheckReadyDeniedNamesListBucket) {
@@ -528,7 +611,8 @@ TEST_F(S3StoreTest, CheckReadyDeniedNamesListBucket) {
   });
   Status s = store_->CheckReady();
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(s.message(), "access denied for s3:ListBucket on arn:aws:s3:::bkt");
+  EXPECT_TRUE(s.message().starts_with("access denied for s3:ListBucket on arn:aws:s3:::bkt (check"))
+      << s.message();
 }
 
 TEST_F(S3StoreTest, CheckReadyWrongSecretNamesTheVariable) {
