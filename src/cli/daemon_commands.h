@@ -32,6 +32,8 @@ struct DaemonFlags {
   std::string state_dir;   // default: the file's, DBBACKUP_STATE_DIR, ./.dbbackup-state
   int grace_seconds = 300;
   bool public_metrics = false;
+  // "text" (default) or "json": one JSON object per log line.
+  std::string log_format = "text";
 };
 
 struct StatusFlags {
