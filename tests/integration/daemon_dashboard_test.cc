@@ -99,6 +99,16 @@ TEST_F(DaemonDashboardTest, BackUpNowButtonRunsAJobThatAppearsAndSucceeds) {
   EXPECT_EQ(job["trigger"], "api");
   const std::string key = job["result"]["key"];
 
+  // A second backup, so the chart has a line.
+  ASSERT_TRUE(browser_->Click(*browser_->FindElement(button_css)));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return browser_->Execute("return document.querySelectorAll("
+                                 "'#jobs tbody td.state-succeeded').length;") == 2;
+      },
+      seconds(60), milliseconds(200)))
+      << d.process().Stderr();
+
   // ... and so do its backup (with sizes), the last result and the chart.
   EXPECT_TRUE(WaitForText(".db[data-database=\"app.db\"] table.backups", [&](const std::string& t) {
     return t.find(key) != std::string::npos && t.find("KiB") != std::string::npos;
@@ -108,7 +118,9 @@ TEST_F(DaemonDashboardTest, BackUpNowButtonRunsAJobThatAppearsAndSucceeds) {
   EXPECT_EQ(
       browser_->Execute("return document.querySelectorAll('.db svg.chart polyline.size').length;"),
       1);
-  EXPECT_EQ(browser_->Execute("return document.querySelectorAll('#jobs tbody tr').length;"), 1);
+  EXPECT_EQ(browser_->Execute("return document.querySelectorAll('#jobs tbody tr').length;"), 2);
+  EXPECT_EQ(browser_->Execute("return document.querySelectorAll('.db svg.chart circle').length;"),
+            2);
 
   const std::string shot = ArtifactDir() + "/dashboard.png";
   ASSERT_TRUE(browser_->Screenshot(shot));

@@ -76,7 +76,8 @@ class DaemonWebhookTest : public ::testing::Test {
 
 TEST_F(DaemonWebhookTest, FailedBackupToAWrongBucketIsPostedToTheWebhook) {
   WebhookReceiver receiver;
-  box_.UseS3(env_.rgw_owner, UniqueBucketName("never-created"));
+  const std::string bucket = UniqueBucketName("never-created");
+  box_.UseS3(env_.rgw_owner, bucket);
   WriteFileOrFail(box_.Path(".env"), "BACKUP_WEBHOOK_URL=" + receiver.Url() + "\n");
   DaemonProcess d(box_);
   ASSERT_TRUE(d.WaitListening());
@@ -97,7 +98,7 @@ TEST_F(DaemonWebhookTest, FailedBackupToAWrongBucketIsPostedToTheWebhook) {
   EXPECT_TRUE(text.starts_with(":x: dbbackup: backup of app.db failed (job " +
                                job["id"].get<std::string>()))
       << text;
-  EXPECT_NE(text.find("NoSuchBucket"), std::string::npos) << text;
+  EXPECT_NE(text.find("bucket '" + bucket + "' does not exist"), std::string::npos) << text;
   EXPECT_EQ(d.Stop(), 0) << d.process().Stderr();
   EXPECT_EQ(receiver.Bodies().size(), 1u);  // one failure, one message
 }
