@@ -103,8 +103,9 @@ TEST_F(DaemonDashboardTest, BackUpNowButtonRunsAJobThatAppearsAndSucceeds) {
   ASSERT_TRUE(browser_->Click(*browser_->FindElement(button_css)));
   EXPECT_TRUE(WaitFor(
       [&] {
-        return browser_->Execute("return document.querySelectorAll("
-                                 "'#jobs tbody td.state-succeeded').length;") == 2;
+        return browser_->Execute(
+                   "return document.querySelectorAll("
+                   "'#jobs tbody td.state-succeeded').length;") == 2;
       },
       seconds(60), milliseconds(200)))
       << d.process().Stderr();
