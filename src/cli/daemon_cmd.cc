@@ -172,8 +172,10 @@ Result<DaemonSetup> LoadSetup(const CommandEnv& env, const DaemonFlags& flags) {
 
 void LogDatabases(daemon::JobRunner& runner) {
   for (const auto& d : runner.databases()) {
+    auto next = runner.NextRun(d.name);
     log::Info("database " + d.name + " (" + d.backup.db_path + "): schedule '" + d.schedule.text +
-              "' " + d.schedule.zone);
+              "' " + d.schedule.zone +
+              (next ? ", next backup at " + daemon::FormatTime(*next) : ""));
   }
 }
 

@@ -82,7 +82,12 @@ Status JobRunner::Start(bool schedule) {
   }
   started_ = true;
   worker_ = std::thread([this] { WorkerLoop(); });
-  if (schedule) scheduler_ = std::thread([this] { SchedulerLoop(); });
+  if (schedule) {
+    scheduler_ = std::thread([this] { SchedulerLoop(); });
+    // NextRun answers from the moment Start returns.
+    std::unique_lock lock(mu_);
+    sched_cv_.wait(lock, [this] { return planned_; });
+  }
   return Status::OK();
 }
 
@@ -121,10 +126,19 @@ std::vector<DatabaseConfig> JobRunner::databases() const {
 }
 
 void JobRunner::Reload(std::vector<DatabaseConfig> databases) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   databases_ = std::move(databases);
+  // A database that is gone has no next run from now on (the scheduler
+  // replans the others).
+  std::erase_if(next_runs_,
+                [this](const auto& entry) { return FindDatabaseLocked(entry.first) == nullptr; });
   replan_ = true;
+  planned_ = false;
   sched_cv_.notify_all();
+  // NextRun answers for the new databases once Reload returns.
+  if (scheduler_.joinable()) {
+    sched_cv_.wait(lock, [this] { return planned_ || stopping_; });
+  }
 }
 
 std::optional<TimePoint> JobRunner::NextRun(const std::string& database) {
@@ -298,6 +312,8 @@ void JobRunner::SchedulerLoop() {
     next_runs_.clear();
     for (const auto& d : scheduled) schedule_next(d, ctx_.clock->Now());
     replan_ = false;
+    planned_ = true;
+    sched_cv_.notify_all();
   };
   replan();
   while (!stopping_) {

@@ -80,7 +80,7 @@ class JobRunner {
   void SetJobListener(JobListener listener) { listener_ = std::move(listener); }
 
   // Starts the worker and (if `schedule`) the scheduler. Submits the
-  // catch-up run, if any, before returning.
+  // catch-up run, if any, and plans the next runs before returning.
   Status Start(bool schedule = true);
 
   // Queues a job, or returns the queued/running job it joins. `database`
@@ -109,7 +109,8 @@ class JobRunner {
   std::vector<DatabaseConfig> databases() const;
 
   // Replaces the databases (SIGHUP): new ones and new schedules take
-  // effect at once (next runs are planned afresh from now); a running job
+  // effect at once (next runs are planned afresh from now, before Reload
+  // returns); a running job
   // finishes with the configuration it started with, and queued jobs run
   // with the new one (failing if their database is gone). The stores the
   // old configuration used must stay alive.
@@ -139,6 +140,7 @@ class JobRunner {
   mutable std::mutex mu_;
   std::vector<DatabaseConfig> databases_;  // guarded by mu_ once started
   bool replan_ = false;                    // databases_ replaced: scheduler replans
+  bool planned_ = false;                   // the scheduler made its first plan
   std::condition_variable work_cv_;        // queue_ changed or stopping_
   std::condition_variable sched_cv_;       // stopping_
   std::condition_variable done_cv_;        // running_ cleared
