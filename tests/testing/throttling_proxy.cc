@@ -10,8 +10,8 @@
 
 namespace dbbackup::testing {
 
-ThrottlingProxy::ThrottlingProxy(int upstream_port, uint64_t bytes_per_second)
-    : upstream_port_(upstream_port), rate_(bytes_per_second) {
+ThrottlingProxy::ThrottlingProxy(int upstream_port, uint64_t bytes_per_second, uint64_t stall_after)
+    : upstream_port_(upstream_port), rate_(bytes_per_second), stall_after_(stall_after) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -46,11 +46,14 @@ std::string ThrottlingProxy::Endpoint() const {
 }
 
 uint64_t ThrottlingProxy::Allowance() const {
+  const uint64_t used = forwarded_;
+  if (used >= stall_after_) return 0;
+  if (rate_ == 0) return stall_after_ - used;  // unthrottled
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const auto budget = static_cast<uint64_t>(elapsed * static_cast<double>(rate_));
-  const uint64_t used = forwarded_;
-  return budget > used ? budget - used : 0;
+  const double allowed = elapsed * static_cast<double>(rate_);
+  const uint64_t budget = allowed >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(allowed);
+  return std::min(budget > used ? budget - used : 0, stall_after_ - used);
 }
 
 void ThrottlingProxy::AcceptLoop() {

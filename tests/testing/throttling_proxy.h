@@ -1,7 +1,8 @@
 // A TCP proxy on a free loopback port that forwards to a loopback server
-// with the client's bytes throttled (the answers are not), so a test can
-// catch a long upload in the middle: e.g. SIGTERM a daemon while its
-// multipart upload to RGW is under way.
+// with the client's bytes throttled (the answers are not), and optionally
+// stalled after a number of bytes, so a test can catch a long upload in the
+// middle: e.g. SIGTERM a daemon while its multipart upload to RGW is under
+// way, or SIGKILL a backup whose upload hangs.
 //
 // Thread-safety: Endpoint and Forwarded may be called from any thread.
 #pragma once
@@ -19,8 +20,10 @@ namespace dbbackup::testing {
 class ThrottlingProxy {
  public:
   // Forwards to 127.0.0.1:`upstream_port`, all connections together at most
-  // `bytes_per_second` from client to server. Check ok() afterwards.
-  ThrottlingProxy(int upstream_port, uint64_t bytes_per_second);
+  // `bytes_per_second` (0: unthrottled) from client to server, and nothing more from the
+  // client once `stall_after` bytes have passed (the connections stay open:
+  // a request caught in the middle hangs). Check ok() afterwards.
+  ThrottlingProxy(int upstream_port, uint64_t bytes_per_second, uint64_t stall_after = UINT64_MAX);
   // Closes every connection and joins the threads.
   ~ThrottlingProxy();
   ThrottlingProxy(const ThrottlingProxy&) = delete;
@@ -40,6 +43,7 @@ class ThrottlingProxy {
 
   const int upstream_port_;
   const uint64_t rate_;
+  const uint64_t stall_after_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   int listen_fd_ = -1;
   int port_ = 0;
