@@ -15,7 +15,10 @@
 #            servers, no sanitizer tree (`make test-unit`)
 # Environment: DBB_TEST_JOBS (ctest -j, default 2), DBB_BUILD_JOBS (ninja -j,
 # default ninja's choice), DBB_KEEP_TEST_ENV=1 (leave the servers' state
-# directory, with their logs, behind).
+# directory, with their logs, behind), DBB_ARTIFACT_DIR (where tests keep
+# artifacts such as the dashboard's screenshot; default build/artifacts),
+# DBB_REQUIRE_BROWSER=1 (the browser test fails instead of skipping without
+# chromium; CI=true does the same).
 # Works without a terminal or stdin (CI=true, fresh clone).
 set -euo pipefail
 exec </dev/null
@@ -64,6 +67,9 @@ print_summary() {
   echo "==== summary ($((SECONDS - T_START))s)" >&2
   local line
   for line in "${SUMMARY[@]}"; do echo "  $line" >&2; done
+  # Test artifacts (the dashboard test's screenshots).
+  local artifacts="${DBB_ARTIFACT_DIR:-$PWD/build/artifacts}"
+  if [ -d "$artifacts" ]; then echo "  artifacts: $artifacts" >&2; fi
   if [ $FAILED = 0 ]; then echo "==== ALL PASSED" >&2; else echo "==== FAILED" >&2; fi
 }
 

@@ -9,8 +9,10 @@ BUILD_PKGS="build-essential cmake ninja-build pkg-config git ca-certificates
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev zlib1g-dev
   libdeflate-dev libzstd-dev libisal-dev
   libcli11-dev nlohmann-json3-dev libpugixml-dev libcpp-httplib-dev libtomlplusplus-dev
+  libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev clang-format"
-TEST_PKGS="ceph-mon ceph-osd radosgw ceph-common curl openssl uuid-runtime python3 python3-pip procps time"
+TEST_PKGS="ceph-mon ceph-osd radosgw ceph-common curl openssl uuid-runtime python3 python3-pip procps time
+  chromium chromium-driver"
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1

@@ -272,6 +272,8 @@ int Main(int argc, char** argv) {
                          "Seconds a running job may take to finish after SIGTERM (default 300)");
   daemon_cmd->add_flag("--public-metrics", daemon_flags.public_metrics,
                        "Serve /metrics without the API token");
+  daemon_cmd->add_option("--log-format", daemon_flags.log_format,
+                         "Log lines as text (default) or json (one object per line)");
 
   StatusFlags status_flags;
   auto* status_cmd = app.add_subcommand(

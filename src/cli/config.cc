@@ -34,6 +34,8 @@ Status ParseInt(const std::string& name, const std::string& value, int min, int*
   return Status::OK();
 }
 
+}  // namespace
+
 Result<bool> ParseBool(const std::string& name, const std::string& value) {
   std::string v;
   for (char c : value) v.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -41,8 +43,6 @@ Result<bool> ParseBool(const std::string& name, const std::string& value) {
   if (v == "0" || v == "false" || v == "no" || v == "off") return false;
   return Status::InvalidArgument("invalid " + name + " '" + value + "': expected true or false");
 }
-
-}  // namespace
 
 Result<EnvMap> ParseDotEnv(const std::string& text) {
   EnvMap out;

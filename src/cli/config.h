@@ -20,6 +20,10 @@ using EnvMap = std::map<std::string, std::string>;
 // " # comment" after unquoted values. kInvalidArgument names the line.
 Result<EnvMap> ParseDotEnv(const std::string& text);
 
+// A boolean variable: 1/true/yes/on or 0/false/no/off (any case);
+// kInvalidArgument "invalid NAME 'VALUE': expected true or false" otherwise.
+Result<bool> ParseBool(const std::string& name, const std::string& value);
+
 struct Config {
   // AWS
   std::string access_key_id;

@@ -6,8 +6,12 @@
 // other variables; --async and status read the process environment only):
 //   BACKUP_SCHEDULE         cron expression, @daily (default), @hourly,
 //                           @weekly or @every DURATION (daemon/schedule.h)
-//   BACKUP_SCHEDULE_TZ      UTC (default) or a fixed offset such as +02:00
+//   BACKUP_SCHEDULE_TZ      UTC (default), a fixed offset such as +02:00, or an
+//                           IANA zone such as Europe/Berlin
 //   BACKUP_SCHEDULE_JITTER  random delay added to each run, e.g. 5m (default 0)
+//   BACKUP_WEBHOOK_URL      POST a JSON alarm here when a job fails
+//                           (daemon/webhook.h; default: none)
+//   BACKUP_WEBHOOK_ON_SUCCESS  true: also when one succeeds (default false)
 //   DBBACKUP_STATE_DIR      state database and api-token (default ./.dbbackup-state)
 //   DBBACKUP_API_TOKEN      the API token (default: the token file)
 //   DBBACKUP_DAEMON_URL     where --async and status find the daemon
@@ -32,6 +36,8 @@ struct DaemonFlags {
   std::string state_dir;   // default: the file's, DBBACKUP_STATE_DIR, ./.dbbackup-state
   int grace_seconds = 300;
   bool public_metrics = false;
+  // "text" (default) or "json": one JSON object per log line.
+  std::string log_format = "text";
 };
 
 struct StatusFlags {
@@ -40,8 +46,11 @@ struct StatusFlags {
 };
 
 // Runs until SIGTERM/SIGINT, then stops taking jobs, lets a running job
-// finish within the grace period and exits 0. 1 if it cannot start, 2 for a
-// bad schedule or listen address.
+// finish within the grace period (then cancels it) and exits 0. SIGHUP
+// reloads the environment's schedule and webhook settings and the --config
+// file; a bad new configuration is logged and the running one kept. 1 if it
+// cannot start, 2 for a bad setting (schedule, zone, webhook, listen
+// address, config file, --log-format).
 int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags);
 
 // Prints the job's state and result. Exit 0 succeeded, 1 failed (or unknown

@@ -1,7 +1,9 @@
 #include "common/log.h"
 
 #include <cstdio>
+#include <ctime>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 namespace dbbackup::log {
 namespace {
@@ -19,7 +21,61 @@ Level& CurrentLevel() {
   return level;
 }
 
+thread_local JobContext current_job;
+
+// "2026-11-26T12:00:00.123Z".
+std::string IsoMillis(std::chrono::system_clock::time_point t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+  const std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[96];  // room for any int, as GCC's -Wformat-truncation counts
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms.count() % 1000));
+  return buf;
+}
+
 }  // namespace
+
+const JobContext& CurrentJob() { return current_job; }
+
+ScopedJob::ScopedJob(JobContext job) : previous_(std::move(current_job)) {
+  current_job = std::move(job);
+}
+
+ScopedJob::~ScopedJob() { current_job = std::move(previous_); }
+
+Result<Format> ParseFormat(std::string_view name) {
+  if (name == "text") return Format::kText;
+  if (name == "json") return Format::kJson;
+  return Status::InvalidArgument("unknown log format '" + std::string(name) +
+                                 "' (want text or json)");
+}
+
+std::string FormatLine(Format format, Level level, std::string_view message, const JobContext& job,
+                       std::chrono::system_clock::time_point time) {
+  if (format == Format::kJson) {
+    nlohmann::json j = {{"time", IsoMillis(time)},
+                        {"level", std::string(LevelName(level))},
+                        {"message", std::string(message)}};
+    if (!job.id.empty()) j["job_id"] = job.id;
+    if (!job.database.empty()) j["database"] = job.database;
+    // Invalid UTF-8 (a path, an S3 error) is replaced, never a throw.
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  std::string line = "dbbackup: ";
+  if (level >= Level::kError) {
+    line += "error: ";
+  } else if (level == Level::kWarning) {
+    line += "warning: ";
+  }
+  if (!job.id.empty() && message.find(job.id) == std::string_view::npos) {
+    line += "job " + job.id + ": ";
+  }
+  line += message;
+  return line;
+}
 
 void SetSink(Sink sink) {
   std::lock_guard<std::mutex> lock(Mu());

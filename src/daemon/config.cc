@@ -43,6 +43,15 @@ Status GetInt(const toml::table& t, const std::string& key, const std::string& w
   return Status::OK();
 }
 
+Status GetBool(const toml::table& t, const std::string& key, const std::string& where,
+               const std::string& file, std::optional<bool>* out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::OK();
+  if (!n->is_boolean()) return Bad(file, where + "." + key + " must be true or false");
+  *out = *n->value<bool>();
+  return Status::OK();
+}
+
 Status CheckKeys(const toml::table& t, const std::set<std::string>& allowed,
                  const std::string& where, const std::string& file) {
   for (const auto& [k, v] : t) {
@@ -53,8 +62,9 @@ Status CheckKeys(const toml::table& t, const std::set<std::string>& allowed,
   return Status::OK();
 }
 
-const std::set<std::string> kDefaultKeys = {"schedule",       "timezone", "jitter",
-                                            "retention_days", "min_keep", "compression"};
+const std::set<std::string> kDefaultKeys = {"schedule",       "timezone",          "jitter",
+                                            "retention_days", "min_keep",          "compression",
+                                            "webhook_url",    "webhook_on_success"};
 
 Status ReadCommon(const toml::table& t, const std::string& where, const std::string& file,
                   const Env& env, DatabaseEntry* e) {
@@ -64,6 +74,8 @@ Status ReadCommon(const toml::table& t, const std::string& where, const std::str
   DBB_RETURN_IF_ERROR(GetString(t, "compression", where, file, env, &e->compression));
   DBB_RETURN_IF_ERROR(GetInt(t, "retention_days", where, file, 0, &e->retention_days));
   DBB_RETURN_IF_ERROR(GetInt(t, "min_keep", where, file, 1, &e->min_keep));
+  DBB_RETURN_IF_ERROR(GetString(t, "webhook_url", where, file, env, &e->webhook_url));
+  DBB_RETURN_IF_ERROR(GetBool(t, "webhook_on_success", where, file, &e->webhook_on_success));
   return Status::OK();
 }
 

@@ -13,6 +13,8 @@
 //   retention_days = 30
 //   min_keep = 1
 //   compression = "gzip"
+//   webhook_url = "${SLACK_WEBHOOK}"  # alarms (webhook.h); default BACKUP_WEBHOOK_URL
+//   webhook_on_success = false        # default BACKUP_WEBHOOK_ON_SUCCESS, else false
 //
 //   [[database]]
 //   path = "/srv/app/app.db"      # required
@@ -49,7 +51,9 @@ struct DatabaseEntry {
   std::string jitter;  // "" = none
   std::optional<int> retention_days;
   std::optional<int> min_keep;
-  std::string compression;  // "" = the environment's
+  std::string compression;                 // "" = the environment's
+  std::string webhook_url;                 // "" = the environment's BACKUP_WEBHOOK_URL
+  std::optional<bool> webhook_on_success;  // unset = the environment's
   // Target overrides ("" = the environment's).
   std::string bucket;
   std::string prefix;

@@ -55,6 +55,42 @@ local_dir = "/backups/m"
   EXPECT_EQ(m.local_dir, "/backups/m");
 }
 
+TEST(DaemonConfigTest, WebhookAndIanaZonePerDatabaseOverDefaults) {
+  auto c = ParseDaemonConfig(R"(
+[defaults]
+webhook_url = "https://hooks.example/${APP_BUCKET}"
+timezone = "Europe/Berlin"
+
+[[database]]
+path = "/srv/a.db"
+
+[[database]]
+path = "/srv/b.db"
+webhook_url = "http://127.0.0.1:9/b"
+webhook_on_success = true
+)",
+                             "dbbackup.toml", kEnv);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->databases.size(), 2u);
+  EXPECT_EQ(c->databases[0].webhook_url, "https://hooks.example/app-backups");
+  EXPECT_FALSE(c->databases[0].webhook_on_success.has_value());
+  EXPECT_EQ(c->databases[0].timezone, "Europe/Berlin");
+  EXPECT_EQ(c->databases[1].webhook_url, "http://127.0.0.1:9/b");
+  EXPECT_EQ(c->databases[1].webhook_on_success, true);
+
+  auto bad = ParseDaemonConfig("[[database]]\npath = \"/a.db\"\nwebhook_on_success = \"yes\"\n",
+                               "f.toml", kEnv);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("webhook_on_success must be true or false"),
+            std::string::npos)
+      << bad.status().message();
+  auto zone = ParseDaemonConfig("[[database]]\npath = \"/a.db\"\ntimezone = \"Mars/Base\"\n",
+                                "f.toml", kEnv);
+  ASSERT_FALSE(zone.ok());
+  EXPECT_NE(zone.status().message().find("unknown time zone 'Mars/Base'"), std::string::npos)
+      << zone.status().message();
+}
+
 void ExpectBad(const char* text, const char* fragment) {
   auto c = ParseDaemonConfig(text, "f.toml", kEnv);
   ASSERT_FALSE(c.ok()) << text;

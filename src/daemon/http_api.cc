@@ -6,6 +6,7 @@
 #include "catalog/catalog.h"
 #include "common/log.h"
 #include "daemon/auth.h"
+#include "daemon/dashboard.h"
 #include "daemon/httplib_adapter.h"
 #include "daemon/metrics.h"
 
@@ -128,7 +129,11 @@ void HttpApi::Stop() {
 void HttpApi::Routes() {
   httplib::Server& s = *server_;
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
+    // The dashboard's page and assets hold no secrets (dashboard.h).
+    if (req.path == "/healthz" || req.path == "/" || req.path == "/dashboard.js" ||
+        req.path == "/dashboard.css") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
     if (req.path == "/metrics" && options_.public_metrics) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -157,6 +162,33 @@ void HttpApi::Routes() {
 
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, {{"status", "ok"}});
+  });
+
+  auto asset = [](std::string_view body, const char* type) {
+    return [body, type](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Content-Security-Policy", std::string(DashboardContentSecurityPolicy()));
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_header("Referrer-Policy", "no-referrer");
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(std::string(body), type);
+    };
+  };
+  s.Get("/", asset(DashboardHtml(), "text/html; charset=utf-8"));
+  s.Get("/dashboard.js", asset(DashboardScript(), "text/javascript; charset=utf-8"));
+  s.Get("/dashboard.css", asset(DashboardStyle(), "text/css; charset=utf-8"));
+
+  s.Get("/api/databases", [this](const httplib::Request&, httplib::Response& res) {
+    json arr = json::array();
+    for (const auto& d : runner_->databases()) {
+      auto next = runner_->NextRun(d.name);
+      arr.push_back(
+          {{"name", d.name},
+           {"path", d.backup.db_path},
+           {"schedule", d.schedule.text},
+           {"timezone", d.schedule.zone},
+           {"next_run", next ? json(catalog::FormatIsoTimestamp(*next)) : json(nullptr)}});
+    }
+    SendJson(res, arr);
   });
 
   s.Post("/api/jobs", [this](const httplib::Request& req, httplib::Response& res) {

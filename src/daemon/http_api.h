@@ -1,6 +1,8 @@
 // The daemon's HTTP API (cpp-httplib), on 127.0.0.1:8780 by default.
 //
 //   GET  /healthz                      no token: {"status":"ok"}
+//   GET  / /dashboard.js /dashboard.css no token: the dashboard (dashboard.h)
+//   GET  /api/databases                -> [{name,path,schedule,timezone,next_run}]
 //   GET  /metrics                      Prometheus text (token unless public)
 //   POST /api/jobs  {"kind","database"} -> 202 the job (200 when joining one)
 //   GET  /api/jobs/{id}                -> the job; 404 if unknown

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "daemon/client.h"
+#include "daemon/dashboard.h"
 #include "daemon/httplib_adapter.h"
 #include "engine/test_db.h"
 #include "env/clock.h"
@@ -132,6 +133,53 @@ TEST_F(HttpApiTest, SubmitGetListBackupsAndMetrics) {
   EXPECT_EQ(c->GetJob("nosuchjob").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(c->SubmitJob("dance", "").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(c->SubmitJob("backup", "other.db").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(HttpApiTest, DashboardIsServedWithoutTheTokenAndHoldsNoSecret) {
+  for (const char* path : {"/", "/dashboard.js", "/dashboard.css"}) {
+    auto r = Get(path, "");
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->get_header_value("Content-Security-Policy"), DashboardContentSecurityPolicy());
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+    EXPECT_EQ(r->body.find("secret"), std::string::npos) << path;
+  }
+  auto page = Get("/", "");
+  EXPECT_TRUE(page->get_header_value("Content-Type").starts_with("text/html")) << page->body;
+  EXPECT_NE(page->body.find("<script src=\"/dashboard.js\""), std::string::npos);
+  // Nothing from outside the daemon (no CDN).
+  // (The SVG namespace name is a URL, but not one that is fetched.)
+  for (std::string_view asset : {DashboardHtml(), DashboardScript(), DashboardStyle()}) {
+    std::string text(asset);
+    const std::string kSvgNamespace = "http://www.w3.org/2000/svg";
+    for (size_t at; (at = text.find(kSvgNamespace)) != std::string::npos;) {
+      text.erase(at, kSvgNamespace.size());
+    }
+    EXPECT_EQ(text.find("http://"), std::string::npos);
+    EXPECT_EQ(text.find("https://"), std::string::npos);
+    EXPECT_EQ(text.find("//cdn"), std::string::npos);
+  }
+  // The DOM is built from text nodes only: no HTML parsing of API data.
+  for (const char* sink :
+       {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("}) {
+    EXPECT_EQ(DashboardScript().find(sink), std::string_view::npos) << sink;
+  }
+  EXPECT_NE(DashboardContentSecurityPolicy().find("script-src 'self'"), std::string_view::npos);
+  EXPECT_EQ(DashboardContentSecurityPolicy().find("unsafe"), std::string_view::npos);
+}
+
+TEST_F(HttpApiTest, DatabasesListsScheduleAndNextRun) {
+  EXPECT_EQ(Get("/api/databases", "")->status, 401);
+  auto r = Get("/api/databases", "secret");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  auto j = nlohmann::json::parse(r->body);
+  ASSERT_EQ(j.size(), 1u) << j;
+  EXPECT_EQ(j[0]["name"], "app.db");
+  EXPECT_EQ(j[0]["path"], dir_.File("app.db"));
+  EXPECT_EQ(j[0]["schedule"], "@daily");
+  EXPECT_EQ(j[0]["timezone"], "UTC");
+  EXPECT_EQ(j[0]["next_run"], "2026-11-27T00:00:00Z");
 }
 
 TEST(HttpApiStartTest, NonLoopbackWithoutTokenRefused) {

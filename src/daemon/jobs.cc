@@ -15,16 +15,9 @@
 namespace dbbackup::daemon {
 namespace {
 
-thread_local std::string current_job_id;
-
-// Sets CurrentJobId() for the lifetime of the object.
-class JobIdScope {
- public:
-  explicit JobIdScope(const std::string& id) { current_job_id = id; }
-  ~JobIdScope() { current_job_id.clear(); }
-};
-
+// A line about `job`, from any thread, with the job's fields (log.h).
 void Log(log::Level level, const JobRecord& job, const std::string& message) {
+  log::ScopedJob scope({job.id, job.database});
   log::Log(level, "job " + job.id + " (" + job.kind + " " + job.database + "): " + message);
 }
 
@@ -40,8 +33,6 @@ std::string TempDirOf(const engine::BackupOptions& b) {
 
 }  // namespace
 
-const std::string& CurrentJobId() { return current_job_id; }
-
 std::string NewJobId() {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   static std::mutex mu;
@@ -55,13 +46,14 @@ std::string NewJobId() {
 JobRunner::JobRunner(engine::EngineContext ctx, StateDb* db, std::vector<DatabaseConfig> databases)
     : ctx_(std::move(ctx)), db_(db), databases_(std::move(databases)) {
   ctx_.progress = nullptr;
+  ctx_.cancel = &cancel_;
 }
 
 JobRunner::~JobRunner() {
   if (started_) Shutdown(std::chrono::milliseconds(0));
 }
 
-const DatabaseConfig* JobRunner::FindDatabase(const std::string& name) const {
+const DatabaseConfig* JobRunner::FindDatabaseLocked(const std::string& name) const {
   if (name.empty() && databases_.size() == 1) return &databases_[0];
   for (const auto& d : databases_) {
     if (d.name == name) return &d;
@@ -90,7 +82,12 @@ Status JobRunner::Start(bool schedule) {
   }
   started_ = true;
   worker_ = std::thread([this] { WorkerLoop(); });
-  if (schedule) scheduler_ = std::thread([this] { SchedulerLoop(); });
+  if (schedule) {
+    scheduler_ = std::thread([this] { SchedulerLoop(); });
+    // NextRun answers from the moment Start returns.
+    std::unique_lock lock(mu_);
+    sched_cv_.wait(lock, [this] { return planned_; });
+  }
   return Status::OK();
 }
 
@@ -101,9 +98,9 @@ Result<JobRecord> JobRunner::Submit(const std::string& kind, const std::string& 
     return Status::InvalidArgument("unknown job kind '" + kind +
                                    "' (want backup, verify, prune or restore-drill)");
   }
-  const DatabaseConfig* d = FindDatabase(database);
-  if (d == nullptr) return Status::NotFound("no database '" + database + "' is configured");
   std::lock_guard lock(mu_);
+  const DatabaseConfig* d = FindDatabaseLocked(database);
+  if (d == nullptr) return Status::NotFound("no database '" + database + "' is configured");
   if (stopping_) return Status::Unavailable("the daemon is shutting down");
   if (running_ && running_->kind == kind && running_->database == d->name) return *running_;
   for (const auto& q : queue_) {
@@ -121,6 +118,27 @@ Result<JobRecord> JobRunner::Submit(const std::string& kind, const std::string& 
   queue_.push_back(job);
   work_cv_.notify_all();
   return job;
+}
+
+std::vector<DatabaseConfig> JobRunner::databases() const {
+  std::lock_guard lock(mu_);
+  return databases_;
+}
+
+void JobRunner::Reload(std::vector<DatabaseConfig> databases) {
+  std::unique_lock lock(mu_);
+  databases_ = std::move(databases);
+  // A database that is gone has no next run from now on (the scheduler
+  // replans the others).
+  std::erase_if(next_runs_,
+                [this](const auto& entry) { return FindDatabaseLocked(entry.first) == nullptr; });
+  replan_ = true;
+  planned_ = false;
+  sched_cv_.notify_all();
+  // NextRun answers for the new databases once Reload returns.
+  if (scheduler_.joinable()) {
+    sched_cv_.wait(lock, [this] { return planned_ || stopping_; });
+  }
 }
 
 std::optional<TimePoint> JobRunner::NextRun(const std::string& database) {
@@ -147,18 +165,21 @@ void JobRunner::WorkerLoop() {
 }
 
 void JobRunner::Execute(JobRecord job) {
-  JobIdScope scope(job.id);
-  const DatabaseConfig* d = FindDatabase(job.database);
+  log::ScopedJob scope({job.id, job.database});
+  // The job runs with the configuration of the moment it starts.
+  std::optional<DatabaseConfig> d;
   job.state = kJobRunning;
   job.started_ms = ToMillis(ctx_.clock->Now());
   db_->UpdateJob(job).IgnoreError();
   {
     std::lock_guard lock(mu_);
     running_ = job;
+    if (const DatabaseConfig* found = FindDatabaseLocked(job.database)) d = *found;
   }
   Log(log::Level::kInfo, job, "started");
-  Result<std::string> result =
-      d != nullptr ? RunJob(job, *d) : Result<std::string>(Status::NotFound("database gone"));
+  Result<std::string> result = d ? RunJob(job, *d)
+                                 : Result<std::string>(Status::NotFound(
+                                       "database " + job.database + " is no longer configured"));
   job.finished_ms = ToMillis(ctx_.clock->Now());
   if (result.ok()) {
     job.state = kJobSucceeded;
@@ -174,6 +195,7 @@ void JobRunner::Execute(JobRecord job) {
   }
   Status s = db_->UpdateJob(job);
   if (!s.ok()) Log(log::Level::kError, job, "cannot record the result: " + s.message());
+  if (listener_ && d) listener_(job, *d);
 }
 
 engine::EngineContext JobRunner::ContextFor(const DatabaseConfig& d) const {
@@ -281,8 +303,21 @@ void JobRunner::SchedulerLoop() {
     plan[d.name] = {slot, fire};
     next_runs_[d.name] = fire;
   };
-  for (const auto& d : databases_) schedule_next(d, ctx_.clock->Now());
+  // The databases being scheduled (a copy, so Reload can replace
+  // databases_ while the loop submits with the lock released).
+  std::vector<DatabaseConfig> scheduled;
+  auto replan = [&] {
+    scheduled = databases_;
+    plan.clear();
+    next_runs_.clear();
+    for (const auto& d : scheduled) schedule_next(d, ctx_.clock->Now());
+    replan_ = false;
+    planned_ = true;
+    sched_cv_.notify_all();
+  };
+  replan();
   while (!stopping_) {
+    if (replan_) replan();
     TimePoint earliest = TimePoint::max();
     for (const auto& [name, p] : plan) earliest = std::min(earliest, p.second);
     const TimePoint now = ctx_.clock->Now();
@@ -290,10 +325,10 @@ void JobRunner::SchedulerLoop() {
       // Wake at least once a second, so a clock that jumps is noticed.
       auto wait =
           std::min<std::chrono::system_clock::duration>(earliest - now, std::chrono::seconds(1));
-      sched_cv_.wait_for(lock, wait, [this] { return stopping_; });
+      sched_cv_.wait_for(lock, wait, [this] { return stopping_ || replan_; });
       continue;
     }
-    for (const auto& d : databases_) {
+    for (const auto& d : scheduled) {
       auto& [slot, fire] = plan[d.name];
       if (fire > now) continue;
       lock.unlock();
@@ -309,7 +344,7 @@ void JobRunner::SchedulerLoop() {
   }
 }
 
-bool JobRunner::Shutdown(std::chrono::milliseconds grace) {
+bool JobRunner::Shutdown(std::chrono::milliseconds grace, std::chrono::milliseconds cancel_wait) {
   std::unique_lock lock(mu_);
   if (!started_) return true;
   stopping_ = true;
@@ -333,11 +368,17 @@ bool JobRunner::Shutdown(std::chrono::milliseconds grace) {
   }
   bool finished = done_cv_.wait_for(lock, grace, [this] { return !running_.has_value(); });
   if (!finished) {
+    Log(log::Level::kWarning, *running_,
+        "the grace period is over: cancelling it (an upload in progress is aborted)");
+    cancel_ = true;
+    finished = done_cv_.wait_for(lock, cancel_wait, [this] { return !running_.has_value(); });
+  }
+  if (!finished) {
     JobRecord job = *running_;
     lock.unlock();
     job.state = kJobFailed;
     job.finished_ms = ToMillis(ctx_.clock->Now());
-    job.error = "aborted: the daemon shut down and the grace period ran out";
+    job.error = "aborted: the daemon shut down and the job did not end when cancelled";
     db_->UpdateJob(job).IgnoreError();
     Log(log::Level::kError, job, job.error);
     worker_.detach();

@@ -9,14 +9,18 @@
 // Other submissions queue.
 //
 // Every job's log lines (from this runner and the engine on the worker
-// thread) can carry its id: the log sink reads CurrentJobId().
+// thread) can carry its id and database: jobs run inside a log::ScopedJob,
+// and the log sink reads log::CurrentJob().
 //
-// Thread-safety: Submit, NextRun and Shutdown may be called from any thread.
+// Thread-safety: Submit, NextRun, databases, Reload and Shutdown may be
+// called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -26,6 +30,7 @@
 
 #include "daemon/schedule.h"
 #include "daemon/state_db.h"
+#include "daemon/webhook.h"
 #include "engine/backup.h"
 #include "engine/engine.h"
 
@@ -44,16 +49,19 @@ struct DatabaseConfig {
   store::ObjectStore* store = nullptr;
   // Normalised key prefix; "" = the runner's context's prefix.
   std::string prefix;
+  // Where alarms about its jobs go (webhook.h). Default: nowhere.
+  WebhookTarget webhook;
 };
+
+// Told about every job the worker finished, after its result is recorded
+// (on the worker thread: it must return quickly).
+using JobListener = std::function<void(const JobRecord& job, const DatabaseConfig& database)>;
 
 // Job kinds (persisted: frozen).
 inline constexpr char kKindBackup[] = "backup";
 inline constexpr char kKindVerify[] = "verify";
 inline constexpr char kKindPrune[] = "prune";
 inline constexpr char kKindRestoreDrill[] = "restore-drill";
-
-// The id of the job running on the calling thread, or "" outside jobs.
-const std::string& CurrentJobId();
 
 // A short random job id: 12 characters of [a-z0-9].
 std::string NewJobId();
@@ -68,8 +76,11 @@ class JobRunner {
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
 
+  // REQUIRES: before Start().
+  void SetJobListener(JobListener listener) { listener_ = std::move(listener); }
+
   // Starts the worker and (if `schedule`) the scheduler. Submits the
-  // catch-up run, if any, before returning.
+  // catch-up run, if any, and plans the next runs before returning.
   Status Start(bool schedule = true);
 
   // Queues a job, or returns the queued/running job it joins. `database`
@@ -80,17 +91,30 @@ class JobRunner {
                            const std::string& trigger);
 
   // Stops accepting jobs and scheduling; queued jobs are marked failed; waits
-  // up to `grace` for the running job. Returns true if nothing is left
-  // running (the threads are joined); false if the job outlived the grace
-  // period: it is then marked failed, and the caller must end the process
-  // (std::_Exit) without destroying the runner. Nothing partial is visible
-  // in the store either way (the commit point is the store's atomic Put).
-  bool Shutdown(std::chrono::milliseconds grace);
+  // up to `grace` for the running job, then cancels it (engine/cancel.h: an
+  // upload in progress is aborted) and waits up to `cancel_wait` more for it
+  // to unwind; it then fails with kCancelled. Returns true if nothing is
+  // left running (the threads are joined); false if the job did not even
+  // end when cancelled: it is then marked failed, and the caller must end
+  // the process (std::_Exit) without destroying the runner. Nothing partial
+  // is visible in the store either way (the commit point is the store's
+  // atomic Put).
+  bool Shutdown(std::chrono::milliseconds grace,
+                std::chrono::milliseconds cancel_wait = std::chrono::seconds(30));
 
   // The next scheduled run of `database` (nullopt when not scheduling).
   std::optional<TimePoint> NextRun(const std::string& database);
 
-  const std::vector<DatabaseConfig>& databases() const { return databases_; }
+  // The configured databases (a copy: Reload may replace them).
+  std::vector<DatabaseConfig> databases() const;
+
+  // Replaces the databases (SIGHUP): new ones and new schedules take
+  // effect at once (next runs are planned afresh from now, before Reload
+  // returns); a running job
+  // finishes with the configuration it started with, and queued jobs run
+  // with the new one (failing if their database is gone). The stores the
+  // old configuration used must stay alive.
+  void Reload(std::vector<DatabaseConfig> databases);
 
   // The engine context of `database`'s jobs: the runner's, with the
   // database's store and prefix when it has its own.
@@ -106,21 +130,26 @@ class JobRunner {
   void Execute(JobRecord job);
   // The job's result JSON, or an error.
   Result<std::string> RunJob(const JobRecord& job, const DatabaseConfig& database);
-  const DatabaseConfig* FindDatabase(const std::string& name) const;
+  // REQUIRES: mu_ held (or the threads not started).
+  const DatabaseConfig* FindDatabaseLocked(const std::string& name) const;
 
   engine::EngineContext ctx_;
   StateDb* db_;
-  std::vector<DatabaseConfig> databases_;
+  JobListener listener_;
 
-  std::mutex mu_;
-  std::condition_variable work_cv_;   // queue_ changed or stopping_
-  std::condition_variable sched_cv_;  // stopping_
-  std::condition_variable done_cv_;   // running_ cleared
+  mutable std::mutex mu_;
+  std::vector<DatabaseConfig> databases_;  // guarded by mu_ once started
+  bool replan_ = false;                    // databases_ replaced: scheduler replans
+  bool planned_ = false;                   // the scheduler made its first plan
+  std::condition_variable work_cv_;        // queue_ changed or stopping_
+  std::condition_variable sched_cv_;       // stopping_
+  std::condition_variable done_cv_;        // running_ cleared
   std::deque<JobRecord> queue_;
   std::optional<JobRecord> running_;
   std::map<std::string, TimePoint> next_runs_;
   bool stopping_ = false;
   bool started_ = false;
+  std::atomic<bool> cancel_{false};  // the engine's EngineContext::cancel
   std::thread worker_;
   std::thread scheduler_;
 };

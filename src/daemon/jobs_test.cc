@@ -120,6 +120,101 @@ TEST_F(JobRunnerTest, BadSubmissions) {
   EXPECT_TRUE(runner->Shutdown(std::chrono::seconds(10)));
 }
 
+// A store whose Put reads its body a byte at a time, slowly: a backup in it
+// outlives any short grace period unless it is cancelled.
+class SlowPutStore : public store::MemObjectStore {
+ public:
+  Result<store::ObjectInfo> Put(const std::string& /*key*/, Reader& body,
+                                const store::PutOptions& /*opts*/) override {
+    put_started = true;
+    char c;
+    while (true) {
+      auto n = body.Read(&c, 1);
+      if (!n.ok()) return n.status();
+      if (*n == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return Status::IOError("the test wanted the upload cancelled before its end");
+  }
+  std::atomic<bool> put_started{false};
+};
+
+TEST_F(JobRunnerTest, ShutdownCancelsAJobThatOutlivesTheGracePeriod) {
+  SlowPutStore slow;
+  ctx_.store = &slow;
+  auto runner = Runner();
+  ASSERT_TRUE(runner->Start(false).ok());
+  auto job = runner->Submit(kKindBackup, "", "api");
+  ASSERT_TRUE(job.ok());
+  for (int i = 0; i < 3000 && !slow.put_started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(slow.put_started);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(runner->Shutdown(std::chrono::milliseconds(50), std::chrono::seconds(30)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  auto record = state_->GetJob(job->id);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->state, kJobFailed);
+  EXPECT_NE(record->error.find("cancelled"), std::string::npos) << record->error;
+  auto listed = slow.List("", "");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->objects.empty());
+}
+
+TEST_F(JobRunnerTest, ReloadReplacesDatabasesAndReplansSchedules) {
+  const std::string other_path = dir_.File("other.db");
+  engine::testing::MakeDb(other_path, 20);
+  auto runner = Runner();
+  ASSERT_TRUE(runner->Start(true).ok());
+  auto wait_next = [&](const std::string& name, const std::string& want) {
+    for (int i = 0; i < 3000; ++i) {
+      auto next = runner->NextRun(name);
+      if (next && FormatTime(*next) == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  EXPECT_TRUE(wait_next("app.db", "2026-11-27T00:00:00Z"));
+
+  DatabaseConfig app = Database("@hourly");
+  DatabaseConfig other = Database("@daily");
+  other.name = "other.db";
+  other.backup.db_path = other_path;
+  runner->Reload({app, other});
+  EXPECT_TRUE(wait_next("app.db", "2026-11-26T13:00:00Z"));
+  EXPECT_TRUE(wait_next("other.db", "2026-11-27T00:00:00Z"));
+  ASSERT_EQ(runner->databases().size(), 2u);
+  auto job = runner->Submit(kKindBackup, "other.db", "api");
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(WaitFinished(job->id).state, kJobSucceeded);
+  // "" names the only database: with two it is ambiguous.
+  EXPECT_EQ(runner->Submit(kKindBackup, "", "api").status().code(), StatusCode::kNotFound);
+
+  runner->Reload({app});
+  EXPECT_EQ(runner->Submit(kKindBackup, "other.db", "api").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(wait_next("app.db", "2026-11-26T13:00:00Z"));
+  EXPECT_FALSE(runner->NextRun("other.db").has_value());
+  EXPECT_TRUE(runner->Shutdown(std::chrono::seconds(10)));
+}
+
+TEST_F(JobRunnerTest, ListenerHearsOfEveryFinishedJob) {
+  auto runner = Runner();
+  std::mutex mu;
+  std::vector<std::string> heard;
+  runner->SetJobListener([&](const JobRecord& job, const DatabaseConfig& d) {
+    std::lock_guard lock(mu);
+    heard.push_back(job.id + " " + job.state + " " + d.name);
+  });
+  ASSERT_TRUE(runner->Start(false).ok());
+  auto job = runner->Submit(kKindBackup, "", "api");
+  ASSERT_TRUE(job.ok());
+  WaitFinished(job->id);
+  EXPECT_TRUE(runner->Shutdown(std::chrono::seconds(10)));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard, std::vector<std::string>{job->id + " succeeded app.db"});
+}
+
 TEST_F(JobRunnerTest, ShutdownRefusesNewJobsAndFailsQueuedOnes) {
   auto runner = Runner();
   auto queued = runner->Submit(kKindVerify, "", "api");

@@ -1,5 +1,7 @@
 #include "daemon/schedule.h"
 
+#include <date/tz.h>
+
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -134,6 +136,33 @@ int64_t Secs(TimePoint t) {
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
+// The zone's wall time (seconds since the epoch of its local calendar) at `t`.
+int64_t ToWall(const Schedule& s, int64_t t) {
+  if (s.tz == nullptr) return t + s.utc_offset.count();
+  return t + s.tz->get_info(date::sys_seconds(seconds(t))).offset.count();
+}
+
+// The instant of wall time `wall` in the zone. A time the clocks skip
+// (spring forward) maps to the moment they jump; a time they pass twice
+// (fall back) to its first occurrence.
+int64_t ToSys(const Schedule& s, int64_t wall) {
+  if (s.tz == nullptr) return wall - s.utc_offset.count();
+  const date::local_info info = s.tz->get_info(date::local_seconds(seconds(wall)));
+  if (info.result == date::local_info::nonexistent) {
+    return info.second.begin.time_since_epoch().count();
+  }
+  return wall - info.first.offset.count();
+}
+
+// An IANA zone from the OS's tzdb (Debian's tzdata), or null.
+const date::time_zone* LocateZone(const std::string& name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
 bool DayMatches(const Schedule& s, const std::chrono::year_month_day& ymd,
                 std::chrono::weekday wd) {
   bool dom = s.days_of_month.test(static_cast<unsigned>(ymd.day()));
@@ -148,7 +177,7 @@ bool DayMatches(const Schedule& s, const std::chrono::year_month_day& ymd,
 // `horizon_days` (an expression that never fires).
 std::optional<TimePoint> NextCron(const Schedule& s, TimePoint after, int horizon_days) {
   // Work in the zone's wall time, in whole minutes.
-  const int64_t wall = Secs(after) + s.utc_offset.count();
+  const int64_t wall = ToWall(s, Secs(after));
   int64_t minute = FloorDiv(wall, 60) + 1;
   const int64_t limit = minute + int64_t{horizon_days} * 1440;
   while (minute < limit) {
@@ -177,7 +206,13 @@ std::optional<TimePoint> NextCron(const Schedule& s, TimePoint after, int horizo
       ++minute;
       continue;
     }
-    return TimePoint(seconds(minute * 60 - s.utc_offset.count()));
+    const int64_t at = ToSys(s, minute * 60);
+    if (at <= Secs(after)) {
+      // The repeated hour after the clocks went back: already passed.
+      ++minute;
+      continue;
+    }
+    return TimePoint(seconds(at));
   }
   return std::nullopt;
 }
@@ -307,8 +342,16 @@ Result<Schedule> ParseSchedule(std::string_view expr, std::string_view zone,
   }
   s.text = std::string(expr);
   auto offset = ParseZone(zone);
-  if (!offset.ok()) return offset.status().Annotate("BACKUP_SCHEDULE");
-  s.utc_offset = *offset;
+  if (offset.ok()) {
+    s.utc_offset = *offset;
+  } else {
+    s.tz = LocateZone(std::string(zone));
+    if (s.tz == nullptr) {
+      return Bad("unknown time zone '" + std::string(zone) +
+                 "' (use UTC, a fixed offset such as +02:00, or an IANA name such as "
+                 "Europe/Berlin from the tzdata package)");
+    }
+  }
   s.zone = zone.empty() ? "UTC" : std::string(zone);
   if (jitter.count() < 0) return Bad("jitter must not be negative");
   s.jitter = jitter;
@@ -323,10 +366,12 @@ Result<Schedule> ParseSchedule(std::string_view expr, std::string_view zone,
 
 TimePoint NextRun(const Schedule& schedule, TimePoint after) {
   if (schedule.kind == Schedule::Kind::kEvery) {
+    // Slots of the offset in force at `after` (the next slot is after it
+    // even across a DST change).
     const int64_t step = schedule.every.count();
-    const int64_t wall = Secs(after) + schedule.utc_offset.count();
-    const int64_t next = (FloorDiv(wall, step) + 1) * step;
-    return TimePoint(seconds(next - schedule.utc_offset.count()));
+    const int64_t offset = ToWall(schedule, Secs(after)) - Secs(after);
+    const int64_t next = (FloorDiv(Secs(after) + offset, step) + 1) * step;
+    return TimePoint(seconds(next - offset));
   }
   auto next = NextCron(schedule, after, 366 * 8 + 2);
   return next.value_or(TimePoint::max());

@@ -6,8 +6,14 @@
 //   - @yearly/@annually, @monthly, @weekly, @daily/@midnight, @hourly;
 //   - "@every DURATION" ("30s", "6h", "1h30m", "2d"): slots aligned to the Unix
 //     epoch (in the schedule's zone), so @every 6h fires at 00, 06, 12, 18.
-// The zone is "UTC" (default), "Z", or a fixed offset "+HH:MM" / "-HH:MM" /
-// "UTC+HH[:MM]". IANA names are not supported (GCC 12 has no tzdb).
+// The zone is "UTC" (default), "Z", a fixed offset "+HH:MM" / "-HH:MM" /
+// "UTC+HH[:MM]", or an IANA name ("Europe/Berlin") from the OS's tzdb
+// (Debian's tzdata, read through Howard Hinnant's date/tz library, as GCC 12
+// has no std::chrono::tzdb). Cron times are wall-clock times of the zone, so
+// "30 2 * * *" stays at 02:30 across daylight-saving changes; on the night
+// the clocks spring forward a skipped time runs at the moment of the jump,
+// and on the night they fall back a repeated time runs once (the first
+// time). @every slots follow the offset in force.
 //
 // NextRun and MissedRun are pure functions of (schedule, times): the
 // scheduler passes the clock's time in. Jitter is not applied here: the
@@ -23,6 +29,10 @@
 #include <string_view>
 
 #include "common/status.h"
+
+namespace date {
+class time_zone;
+}
 
 namespace dbbackup::daemon {
 
@@ -42,8 +52,11 @@ struct Schedule {
   std::bitset<7> days_of_week;    // 0 = Sunday
   bool dom_restricted = false;    // DOM field was not `*`
   bool dow_restricted = false;    // DOW field was not `*`
-  // Wall time of the zone = UTC + utc_offset.
+  // Wall time of the zone = UTC + utc_offset, for UTC and fixed offsets.
   std::chrono::seconds utc_offset{0};
+  // An IANA zone (from the process-wide tzdb, never freed); null for UTC
+  // and fixed offsets.
+  const date::time_zone* tz = nullptr;
   std::string zone = "UTC";
   // Random delay in [0, jitter) added by the scheduler. Default: 0.
   std::chrono::seconds jitter{0};
@@ -60,7 +73,9 @@ Result<Schedule> ParseSchedule(std::string_view expr, std::string_view zone = "U
 // kInvalidArgument for anything else or a zero duration.
 Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
-// Parses a zone (see above) into its UTC offset.
+// Parses UTC or a fixed-offset zone into its UTC offset; kInvalidArgument
+// for anything else (IANA names have no single offset: ParseSchedule
+// resolves them).
 Result<std::chrono::seconds> ParseZone(std::string_view zone);
 
 // The first scheduled time strictly after `after` (whole seconds; cron times

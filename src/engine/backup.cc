@@ -9,6 +9,7 @@
 #include "codec/compression.h"
 #include "codec/hashing.h"
 #include "common/log.h"
+#include "engine/cancel.h"
 #include "engine/prune.h"
 #include "engine/util.h"
 #include "env/file_util.h"
@@ -35,7 +36,8 @@ Result<SpoolResult> CompressToSpool(const EngineContext& ctx, const std::string&
                                     codec::Compression compression,
                                     const codec::CompressOptions& codec_opts) {
   DBB_ASSIGN_OR_RETURN(auto src, env::FileReader::Open(snapshot_path));
-  CountingReader counted(*src, [&](uint64_t n) {
+  CancellableReader cancellable(*src, ctx.cancel);
+  CountingReader counted(cancellable, [&](uint64_t n) {
     if (ctx.progress) ctx.progress(Progress{"compress", n, snapshot_size});
   });
   codec::Hasher sha256(codec::HashAlgorithm::kSha256);
@@ -200,7 +202,8 @@ Result<BackupReport> RunBackup(const EngineContext& ctx, const BackupOptions& op
     if (st.code() == StatusCode::kNotFound) {
       put_opts.metadata = catalog::ToObjectMetadata(meta);
       DBB_ASSIGN_OR_RETURN(auto body, env::FileReader::Open(spool.path()));
-      CountingReader counted(*body, [&](uint64_t n) {
+      CancellableReader cancellable(*body, ctx.cancel);
+      CountingReader counted(cancellable, [&](uint64_t n) {
         if (ctx.progress) ctx.progress(Progress{"upload", n, spooled.compressed_size});
       });
       auto put = ctx.store->Put(key, counted, put_opts);

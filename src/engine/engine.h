@@ -22,6 +22,7 @@
 // Thread-safety: each call is independent; the store must be thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -50,6 +51,10 @@ struct EngineContext {
   std::string prefix = "backups";
   // Called from the calling thread; may be empty.
   ProgressFn progress;
+  // Set (by another thread) to cancel the operation: its streams then fail
+  // with kCancelled and it unwinds as after any error (engine/cancel.h).
+  // Must outlive the call. Default: null (never cancelled).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 }  // namespace dbbackup::engine

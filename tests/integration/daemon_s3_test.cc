@@ -16,6 +16,7 @@
 #include "daemon/httplib_adapter.h"
 #include "testing/aws_cli.h"
 #include "testing/cli_sandbox.h"
+#include "testing/daemon_process.h"
 #include "testing/process.h"
 #include "testing/s3_test_env.h"
 #include "testing/test_db.h"
@@ -25,91 +26,6 @@ namespace {
 
 using std::chrono::seconds;
 namespace fs = std::filesystem;
-
-// One running daemon of a sandbox.
-class Daemon {
- public:
-  Daemon(const CliSandbox& box, const std::vector<std::string>& extra_args = {}) : box_(box) {
-    std::vector<std::string> argv = {DbbackupBinary(), "daemon", "--listen", "127.0.0.1:0"};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    static int n = 0;
-    proc_ = std::make_unique<BackgroundProcess>(argv, box.Options(),
-                                                box.Path("daemon-" + std::to_string(++n)));
-  }
-
-  // Waits for "listening on http://127.0.0.1:PORT" on stderr.
-  ::testing::AssertionResult WaitListening() {
-    static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
-    std::smatch m;
-    bool ok = WaitFor(
-        [&] {
-          std::string err = proc_->Stderr();
-          if (std::regex_search(err, m, kListening)) {
-            port_ = std::stoi(m[1]);
-            return true;
-          }
-          return !proc_->Running();
-        },
-        seconds(30));
-    if (!ok || port_ == 0) {
-      return ::testing::AssertionFailure() << "daemon did not start:\n" << proc_->Stderr();
-    }
-    token_ = ReadFileOrEmpty(box_.Path(".dbbackup-state/api-token"));
-    while (!token_.empty() && token_.back() == '\n') token_.pop_back();
-    return ::testing::AssertionSuccess();
-  }
-
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-  const std::string& token() const { return token_; }
-  BackgroundProcess& process() { return *proc_; }
-
-  // GET path with the token (or `token` if given); status and body.
-  std::pair<int, std::string> Get(const std::string& path,
-                                  std::optional<std::string> token = std::nullopt) {
-    httplib::Client c("127.0.0.1", port_);
-    httplib::Headers h;
-    std::string t = token.value_or(token_);
-    if (!t.empty()) h.emplace("Authorization", "Bearer " + t);
-    auto r = c.Get(path.c_str(), h);
-    if (!r) return {0, ""};
-    return {r->status, r->body};
-  }
-  nlohmann::json Post(const std::string& path, const std::string& body) {
-    httplib::Client c("127.0.0.1", port_);
-    httplib::Headers h = {{"Authorization", "Bearer " + token_}};
-    auto r = c.Post(path.c_str(), h, body, "application/json");
-    if (!r) return nullptr;
-    return nlohmann::json::parse(r->body, nullptr, false);
-  }
-  std::vector<nlohmann::json> Jobs() {
-    auto [status, body] = Get("/api/jobs?limit=1000");
-    if (status != 200) return {};
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (!j.is_object()) return {};
-    return j["jobs"].get<std::vector<nlohmann::json>>();
-  }
-  nlohmann::json Job(const std::string& id) {
-    auto [status, body] = Get("/api/jobs/" + id);
-    return status == 200 ? nlohmann::json::parse(body, nullptr, false) : nlohmann::json();
-  }
-  bool Finished(const std::string& id) {
-    auto j = Job(id);
-    return j.is_object() && (j["state"] == "succeeded" || j["state"] == "failed");
-  }
-
-  // SIGTERM, then the exit code (-1 if it did not exit in time).
-  int Stop(seconds timeout = seconds(60)) {
-    proc_->Kill(SIGTERM);
-    return proc_->Wait(timeout);
-  }
-
- private:
-  const CliSandbox& box_;
-  std::unique_ptr<BackgroundProcess> proc_;
-  int port_ = 0;
-  std::string token_;
-};
 
 std::vector<nlohmann::json> WithTrigger(const std::vector<nlohmann::json>& jobs,
                                         const std::string& trigger) {
@@ -139,55 +55,13 @@ std::vector<nlohmann::json> WithTrigger(const std::vector<nlohmann::json>& jobs,
   return ::testing::AssertionSuccess();
 }
 
-class DaemonS3Test : public ::testing::Test {
- protected:
-  void SetUp() override {
-    DBB_SKIP_UNLESS_S3(env_, S3Server::kRgw);
-    bucket_ = UniqueBucketName("daemon");
-    ASSERT_TRUE(CreateBucket(env_.rgw_owner, bucket_));
-    box_.UseS3(env_.rgw_owner, bucket_);
-    box_.Set("DATABASE_PATH", box_.Path("app.db"));
-  }
-
-  void MakeDb(int rows = 200) {
-    ASSERT_TRUE(CreateTestDb(box_.Path("app.db"), {.tables = 3, .rows_per_table = rows}));
-  }
-
-  // `dbbackup list --json` keys.
-  std::vector<std::string> ListedKeys() {
-    ProcessResult r = box_.Run({"list", "--json"});
-    nlohmann::json j;
-    EXPECT_TRUE(ParseJsonStdout(r, &j)) << r.Describe();
-    std::vector<std::string> keys;
-    if (j.is_array()) {
-      for (const auto& e : j) keys.push_back(e["key"]);
-    }
-    std::sort(keys.begin(), keys.end());
-    return keys;
-  }
-
-  // Everything in the bucket is a complete backup that `list` shows and
-  // `verify` accepts.
-  void ExpectNothingPartial() {
-    std::vector<std::string> in_bucket;
-    ASSERT_TRUE(ListKeys(env_.rgw_owner, bucket_, "", &in_bucket));
-    EXPECT_EQ(in_bucket, ListedKeys());
-    for (const auto& key : in_bucket) {
-      ProcessResult v = box_.Run({"verify", key});
-      EXPECT_EQ(v.exit_code, 0) << key << ": " << v.Describe();
-    }
-  }
-
-  const TestS3Env& env_ = TestS3Env::Get();
-  std::string bucket_;
-  CliSandbox box_;
-};
+using DaemonS3Test = DaemonS3Fixture;
 
 TEST_F(DaemonS3Test, ScheduledRunsHappenDoNotOverlapAndShowInMetrics) {
   MakeDb();
   // The schedule from ./.env, as the seed's other variables.
   WriteFileOrFail(box_.Path(".env"), "BACKUP_SCHEDULE=\"@every 2s\"\n");
-  Daemon d(box_);
+  DaemonProcess d(box_);
   ASSERT_TRUE(d.WaitListening());
   auto [status, before] = d.Get("/metrics");
   ASSERT_EQ(status, 200);
@@ -229,7 +103,7 @@ TEST_F(DaemonS3Test, ScheduledRunsHappenDoNotOverlapAndShowInMetrics) {
 
 TEST_F(DaemonS3Test, AsyncBackupAndStatusWait) {
   MakeDb();
-  Daemon d(box_);  // @daily: only our trigger runs
+  DaemonProcess d(box_);  // @daily: only our trigger runs
   ASSERT_TRUE(d.WaitListening());
   box_.Set("DBBACKUP_DAEMON_URL", d.Url());
 
@@ -270,7 +144,7 @@ TEST_F(DaemonS3Test, AsyncBackupAndStatusWait) {
 
 TEST_F(DaemonS3Test, OverlappingTriggersJoinInsteadOfOverlapping) {
   MakeDb(3000);
-  Daemon d(box_);
+  DaemonProcess d(box_);
   ASSERT_TRUE(d.WaitListening());
   box_.Set("DBBACKUP_DAEMON_URL", d.Url());
   std::vector<std::future<ProcessResult>> runs;
@@ -302,7 +176,7 @@ TEST_F(DaemonS3Test, MissedRunIsCaughtUpOnceAfterARestart) {
   MakeDb();
   box_.Set("BACKUP_SCHEDULE", "@every 2s");
   {
-    Daemon d(box_);
+    DaemonProcess d(box_);
     ASSERT_TRUE(d.WaitListening());
     ASSERT_TRUE(WaitFor([&] { return !WithTrigger(d.Jobs(), "schedule").empty(); }, seconds(20),
                         std::chrono::milliseconds(100)));
@@ -314,7 +188,7 @@ TEST_F(DaemonS3Test, MissedRunIsCaughtUpOnceAfterARestart) {
   const auto down = std::chrono::steady_clock::now();
   WaitFor([&] { return std::chrono::steady_clock::now() - down > seconds(3); }, seconds(5),
           std::chrono::milliseconds(100));
-  Daemon d(box_);
+  DaemonProcess d(box_);
   ASSERT_TRUE(d.WaitListening());
   // The catch-up job was queued before the daemon started listening.
   auto catchups = WithTrigger(d.Jobs(), "catch-up");
@@ -330,7 +204,7 @@ TEST_F(DaemonS3Test, MissedRunIsCaughtUpOnceAfterARestart) {
 
 TEST_F(DaemonS3Test, RequestsWithoutTheTokenAreRefused) {
   MakeDb();
-  Daemon d(box_);
+  DaemonProcess d(box_);
   ASSERT_TRUE(d.WaitListening());
   ASSERT_EQ(d.token().size(), 32u);
   EXPECT_EQ(fs::status(box_.Path(".dbbackup-state/api-token")).permissions() & fs::perms::all,
@@ -352,7 +226,7 @@ TEST_F(DaemonS3Test, RequestsWithoutTheTokenAreRefused) {
 
 TEST_F(DaemonS3Test, SigtermMidBackupFinishesItAndLeavesNothingPartial) {
   MakeDb(20000);
-  Daemon d(box_);
+  DaemonProcess d(box_);
   ASSERT_TRUE(d.WaitListening());
   nlohmann::json job = d.Post("/api/jobs", R"({"kind":"backup"})");
   ASSERT_TRUE(job.is_object()) << job;
@@ -362,7 +236,7 @@ TEST_F(DaemonS3Test, SigtermMidBackupFinishesItAndLeavesNothingPartial) {
   EXPECT_NE(d.process().Stderr().find("received SIGTERM"), std::string::npos);
   ExpectNothingPartial();
   // The job finished inside the grace period, and the restarted daemon says so.
-  Daemon again(box_);
+  DaemonProcess again(box_);
   ASSERT_TRUE(again.WaitListening());
   EXPECT_EQ(again.Job(id)["state"], "succeeded") << again.Job(id);
   EXPECT_EQ(ListedKeys().size(), 1u);
@@ -371,7 +245,7 @@ TEST_F(DaemonS3Test, SigtermMidBackupFinishesItAndLeavesNothingPartial) {
 
 TEST_F(DaemonS3Test, SigtermPastTheGracePeriodExitsZeroAndLeavesNothingPartial) {
   MakeDb(20000);
-  Daemon d(box_, {"--grace-period", "0"});
+  DaemonProcess d(box_, {"--grace-period", "0"});
   ASSERT_TRUE(d.WaitListening());
   nlohmann::json job = d.Post("/api/jobs", R"({"kind":"backup"})");
   ASSERT_TRUE(job.is_object()) << job;
@@ -379,7 +253,7 @@ TEST_F(DaemonS3Test, SigtermPastTheGracePeriodExitsZeroAndLeavesNothingPartial) 
   ASSERT_TRUE(WaitFor([&] { return d.Job(id)["state"] != "queued"; }, seconds(30)));
   EXPECT_EQ(d.Stop(), 0) << d.process().Stderr();
   ExpectNothingPartial();
-  Daemon again(box_);
+  DaemonProcess again(box_);
   ASSERT_TRUE(again.WaitListening());
   const std::string state = again.Job(id)["state"];
   EXPECT_TRUE(state == "failed" || state == "succeeded") << state;
@@ -409,7 +283,7 @@ path = "other.db"
 bucket = "${MY_BUCKET}"
 prefix = "backups/other"
 )");
-  Daemon d(box_, {"--config", "dbbackup.toml"});
+  DaemonProcess d(box_, {"--config", "dbbackup.toml"});
   ASSERT_TRUE(d.WaitListening());
   ASSERT_TRUE(WaitFor(
       [&] {
