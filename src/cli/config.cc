@@ -157,76 +157,77 @@ Result<Config> LoadConfig(const EnvMap& env, const EnvMap& dotenv, const std::st
   }
   if (auto v = lookup("BACKUP_S3_UNSIGNED_PAYLOAD")) {
     DBB_ASSIGN_OR_RETURN(c.unsigned_payload, ParseBool("BACKUP_S3_UNSIGNED_PAYLOAD", *v));
-    if (auto v = lookup("BACKUP_S3_MAX_ATTEMPTS")) {
-      DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_MAX_ATTEMPTS", *v, 1, &c.s3_max_attempts));
-    }
-    if (auto v = lookup("BACKUP_S3_CONNECT_TIMEOUT")) {
-      DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_CONNECT_TIMEOUT", *v, 1, &c.s3_connect_timeout_s));
-    }
-    if (auto v = lookup("BACKUP_S3_STALL_TIMEOUT")) {
-      DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_STALL_TIMEOUT", *v, 1, &c.s3_stall_timeout_s));
-    }
-    if (auto v = lookup("DATABASE_PATH")) c.database_path = *v;
-    if (auto v = lookup("BACKUP_PREFIX")) c.prefix = *v;
-    if (auto v = lookup("BACKUP_RETENTION_DAYS")) {
-      DBB_RETURN_IF_ERROR(ParseInt("BACKUP_RETENTION_DAYS", *v, 0, &c.retention_days));
-    }
-    if (auto v = lookup("BACKUP_MIN_KEEP")) {
-      DBB_RETURN_IF_ERROR(ParseInt("BACKUP_MIN_KEEP", *v, 1, &c.min_keep));
-    }
-    if (auto v = lookup("BACKUP_COMPRESSION")) c.compression = *v;
-    if (auto v = lookup("BACKUP_COMPRESSION_LEVEL")) {
-      DBB_RETURN_IF_ERROR(ParseInt("BACKUP_COMPRESSION_LEVEL", *v, 0, &c.compression_level));
-    }
-    if (auto v = lookup("BACKUP_LOCAL_DIR")) {
-      c.local_dir = *v;
-      c.local_dir_set = true;
-    }
-    if (auto v = lookup("BACKUP_TMP_DIR")) c.tmp_dir = *v;
-    return c;
   }
+  if (auto v = lookup("BACKUP_S3_MAX_ATTEMPTS")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_MAX_ATTEMPTS", *v, 1, &c.s3_max_attempts));
+  }
+  if (auto v = lookup("BACKUP_S3_CONNECT_TIMEOUT")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_CONNECT_TIMEOUT", *v, 1, &c.s3_connect_timeout_s));
+  }
+  if (auto v = lookup("BACKUP_S3_STALL_TIMEOUT")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_S3_STALL_TIMEOUT", *v, 1, &c.s3_stall_timeout_s));
+  }
+  if (auto v = lookup("DATABASE_PATH")) c.database_path = *v;
+  if (auto v = lookup("BACKUP_PREFIX")) c.prefix = *v;
+  if (auto v = lookup("BACKUP_RETENTION_DAYS")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_RETENTION_DAYS", *v, 0, &c.retention_days));
+  }
+  if (auto v = lookup("BACKUP_MIN_KEEP")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_MIN_KEEP", *v, 1, &c.min_keep));
+  }
+  if (auto v = lookup("BACKUP_COMPRESSION")) c.compression = *v;
+  if (auto v = lookup("BACKUP_COMPRESSION_LEVEL")) {
+    DBB_RETURN_IF_ERROR(ParseInt("BACKUP_COMPRESSION_LEVEL", *v, 0, &c.compression_level));
+  }
+  if (auto v = lookup("BACKUP_LOCAL_DIR")) {
+    c.local_dir = *v;
+    c.local_dir_set = true;
+  }
+  if (auto v = lookup("BACKUP_TMP_DIR")) c.tmp_dir = *v;
+  return c;
+}
 
-  Status ValidateConfig(const Config& c) {
-    if (c.LocalMode()) return Status::OK();
-    if (c.bucket.empty()) {
-      return Status::InvalidArgument(
-          "AWS credentials are set but S3_BACKUP_BUCKET is not: set the bucket (or unset "
-          "AWS_ACCESS_KEY_ID for local mode)");
-    }
-    // Without static keys the credentials chain looks further (profiles, web
-    // identity, container, instance metadata); half a pair is a mistake.
-    if (!c.access_key_id.empty() && c.secret_access_key.empty()) {
-      return Status::InvalidArgument("AWS_ACCESS_KEY_ID is set (from " + c.credential_source +
-                                     ") but AWS_SECRET_ACCESS_KEY is not: set both");
-    }
-    if (c.access_key_id.empty() && !c.secret_access_key.empty()) {
-      return Status::InvalidArgument(
-          "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both");
-    }
-    if (c.sse != "AES256" && c.sse != "aws:kms" && c.sse != "SSE-C" && c.sse != "none" &&
-        !c.sse.empty()) {
-      return Status::InvalidArgument("invalid BACKUP_SSE '" + c.sse +
-                                     "': expected AES256, aws:kms, SSE-C or none");
-    }
-    if (!c.sse_kms_key_id.empty() && c.sse != "aws:kms") {
-      return Status::InvalidArgument("BACKUP_SSE_KMS_KEY_ID is set but BACKUP_SSE is '" + c.sse +
-                                     "', not aws:kms");
-    }
-    if (c.sse == "SSE-C" && c.sse_customer_key_file.empty()) {
-      return Status::InvalidArgument(
-          "BACKUP_SSE=SSE-C needs BACKUP_SSE_CUSTOMER_KEY_FILE (a file holding the 32-byte key, "
-          "raw or base64)");
-    }
-    if (!c.sse_customer_key_file.empty() && c.sse != "SSE-C") {
-      return Status::InvalidArgument("BACKUP_SSE_CUSTOMER_KEY_FILE is set but BACKUP_SSE is '" +
-                                     c.sse + "', not SSE-C");
-    }
-    if (c.unsigned_payload && !c.endpoint.starts_with("https://") && !c.endpoint.empty()) {
-      return Status::InvalidArgument(
-          "BACKUP_S3_UNSIGNED_PAYLOAD=true is only allowed over https, and the endpoint is " +
-          c.endpoint);
-    }
-    return Status::OK();
+Status ValidateConfig(const Config& c) {
+  if (c.LocalMode()) return Status::OK();
+  if (c.bucket.empty()) {
+    return Status::InvalidArgument(
+        "AWS credentials are set but S3_BACKUP_BUCKET is not: set the bucket (or unset "
+        "AWS_ACCESS_KEY_ID for local mode)");
   }
+  // Without static keys the credentials chain looks further (profiles, web
+  // identity, container, instance metadata); half a pair is a mistake.
+  if (!c.access_key_id.empty() && c.secret_access_key.empty()) {
+    return Status::InvalidArgument("AWS_ACCESS_KEY_ID is set (from " + c.credential_source +
+                                   ") but AWS_SECRET_ACCESS_KEY is not: set both");
+  }
+  if (c.access_key_id.empty() && !c.secret_access_key.empty()) {
+    return Status::InvalidArgument(
+        "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both");
+  }
+  if (c.sse != "AES256" && c.sse != "aws:kms" && c.sse != "SSE-C" && c.sse != "none" &&
+      !c.sse.empty()) {
+    return Status::InvalidArgument("invalid BACKUP_SSE '" + c.sse +
+                                   "': expected AES256, aws:kms, SSE-C or none");
+  }
+  if (!c.sse_kms_key_id.empty() && c.sse != "aws:kms") {
+    return Status::InvalidArgument("BACKUP_SSE_KMS_KEY_ID is set but BACKUP_SSE is '" + c.sse +
+                                   "', not aws:kms");
+  }
+  if (c.sse == "SSE-C" && c.sse_customer_key_file.empty()) {
+    return Status::InvalidArgument(
+        "BACKUP_SSE=SSE-C needs BACKUP_SSE_CUSTOMER_KEY_FILE (a file holding the 32-byte key, "
+        "raw or base64)");
+  }
+  if (!c.sse_customer_key_file.empty() && c.sse != "SSE-C") {
+    return Status::InvalidArgument("BACKUP_SSE_CUSTOMER_KEY_FILE is set but BACKUP_SSE is '" +
+                                   c.sse + "', not SSE-C");
+  }
+  if (c.unsigned_payload && !c.endpoint.starts_with("https://") && !c.endpoint.empty()) {
+    return Status::InvalidArgument(
+        "BACKUP_S3_UNSIGNED_PAYLOAD=true is only allowed over https, and the endpoint is " +
+        c.endpoint);
+  }
+  return Status::OK();
+}
 
 }  // namespace dbbackup::cli

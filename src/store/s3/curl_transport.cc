@@ -64,8 +64,7 @@ Status CurlError(CURLcode code, const std::string& url, const char* errbuf) {
       return {StatusCode::kUnavailable,
               "TLS connection to " + origin + " failed: " + detail +
                   " (check the server's certificate, the CA bundle (BACKUP_S3_CA_BUNDLE), and that "
-                  "the endpoint speaks "
-                  "https)",
+                  "the endpoint speaks https)",
               false};
     case CURLE_PARTIAL_FILE:
       return {StatusCode::kIOError, "response from " + origin + " truncated: " + detail, true};
