@@ -53,7 +53,10 @@ Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInf
     }
     return body.status();
   }
-  CountingReader downloaded(**body, [&](uint64_t n) {
+  // The download proceeds while the bytes already here are decompressed,
+  // hashed and written.
+  PrefetchReader prefetched(**body);
+  CountingReader downloaded(prefetched, [&](uint64_t n) {
     if (ctx.progress) ctx.progress(Progress{"download", n, head.size});
   });
   auto plain = codec::NewDecompressingReader(downloaded, compression);
