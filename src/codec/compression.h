@@ -1,6 +1,6 @@
 // Compression as pull-based stream stages: wrap a Reader, get a Reader.
-// Memory stays bounded by fixed buffers (about 1 MiB per stage plus the
-// codec's own state), whatever the stream length.
+// Memory stays bounded by fixed buffers (1-10 MiB per stage and thread plus
+// the codec's own state), whatever the stream length.
 //
 // Output formats are the standard ones, so backups can be restored by hand:
 //   kGzip: RFC 1952 gzip (plain `gunzip` reads it): one member, or with
@@ -69,7 +69,10 @@ std::unique_ptr<Reader> NewCompressingReader(Reader& source, Compression c,
 
 // Returns a Reader yielding the decompressed form of `source`. gzip input may
 // consist of several concatenated members (as `gunzip` accepts), zstd input of
-// several frames; all are decoded in order. Read() returns
+// several frames; all are decoded in order. gzip members of up to 4 MiB
+// (compressed and decompressed, as ours are) are decoded whole with
+// libdeflate, in 8 MiB of buffers; anything larger continues with zlib's
+// streaming inflate. Read() returns
 //   kCorruption "compressed stream is truncated" if `source` ends inside a
 //     member/frame (an empty gzip or zstd stream counts as truncated);
 //   kCorruption "corrupt gzip stream: ..." / "corrupt zstd stream: ..." for
