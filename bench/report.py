@@ -55,6 +55,7 @@ def machine_info(load_before, load_after):
 
 
 def med(xs):
+    xs = [x for x in xs if x is not None]  # older dbbackup JSON lacks some stage times
     return statistics.median(xs) if xs else None
 
 
@@ -122,7 +123,10 @@ def main():
         d = [docs[n][r] for r in rounds]
         add(f"dbbackup restore --to ({c}; sha256 + integrity_check)", "restore",
             [wall[n][r] for r in rounds], [rss[n][r] for r in rounds], None,
-            {"reported_duration": med([x["duration_s"] for x in d])})
+            {"download+decompress": med([x.get("download_s") for x in d]),
+             "check": med([x.get("check_s") for x in d]),
+             "replace": med([x.get("replace_s") for x in d]),
+             "reported_duration": med([x["duration_s"] for x in d])})
     base = {k: next(r["seconds"] for r in rows if r["kind"] == k and r["label"].startswith("cron"))
             for k in ["backup", "restore"]}
     for r in rows:

@@ -28,7 +28,10 @@ int RunRestoreCommand(const CommandEnv& env, const RestoreFlags& flags) {
         {"integrity_check", "ok"},
         {"tables", r.tables},
         {"records", r.records},
-        {"duration_s", r.duration_s}};
+        {"duration_s", r.duration_s},
+        {"download_s", r.download_s},
+        {"check_s", r.check_s},
+        {"replace_s", r.replace_s}};
     j["credentials_source"] = CredentialsSourceJson(env);
     std::printf("%s\n", j.dump().c_str());
     return 0;

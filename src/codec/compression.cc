@@ -57,7 +57,7 @@ int DefaultLevel(Compression c) {
     case Compression::kGzip:
       return 6;
     case Compression::kZstd:
-      return 3;
+      return 1;
     case Compression::kNone:
       return 0;
   }

@@ -168,7 +168,7 @@ TEST(CompressionLevelTest, Validation) {
   EXPECT_TRUE(ValidateLevel(Compression::kZstd, 19).ok());
   EXPECT_TRUE(ValidateLevel(Compression::kNone, 42).ok());
   EXPECT_EQ(DefaultLevel(Compression::kGzip), 6);
-  EXPECT_EQ(DefaultLevel(Compression::kZstd), 3);
+  EXPECT_EQ(DefaultLevel(Compression::kZstd), 1);
   // A bad level surfaces on the first Read.
   Result<std::string> r = Compress("abc", Compression::kGzip, 11);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
@@ -378,6 +378,46 @@ TEST(ParallelGzipTest, RatioCloseToZlibLevel6) {
   std::printf("text %zu bytes: parallel gzip %zu, zlib -6 %zu (%+.2f%%)\n", data.size(), parallel,
               zlib6, 100.0 * (double(parallel) - zlib6) / zlib6);
   EXPECT_LE(parallel, zlib6 * 101 / 100);
+}
+
+// Our decoder takes whole members through libdeflate when they fit its
+// buffers and hands anything larger to zlib's streaming inflate: a 9 MiB
+// single member (zlib, or `gzip` itself) must come out whole, also when it
+// follows small members and arrives in small pieces.
+TEST(ParallelGzipTest, MembersTooLargeForOneShotDecodingStream) {
+  const std::string big = TextData(9 * kMiB, 7) + RandomData(kMiB, 7);
+  const std::string small = TextData(300000, 8);
+  StringReader small_source(small);
+  const std::string parallel = CompressParallel(small_source, Compression::kGzip, 2).value();
+  const std::string single = Compress(big, Compression::kGzip).value();  // one zlib member
+  for (const std::string& packed :
+       {single, parallel + single + parallel, RunTool("gzip -c", big)}) {
+    TrickleReader source(packed, 10000);
+    auto reader = NewDecompressingReader(source, Compression::kGzip);
+    Result<std::string> out = Drain(*reader, 100000);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    const std::string& expected =
+        packed.size() == single.size() + 2 * parallel.size() ? small + big + small : big;
+    EXPECT_TRUE(*out == expected);
+  }
+}
+
+// Damage in a later member of a parallel stream, or a cut inside one, is
+// reported as for a single member.
+TEST(ParallelGzipTest, DamageInALaterMemberIsCorruption) {
+  const std::string data = TextData(7 * kMiB + 3, 11);
+  StringReader source(data);
+  const std::string packed = CompressParallel(source, Compression::kGzip, 2).value();
+  for (size_t pos : {packed.size() / 2, packed.size() * 3 / 4, packed.size() - 6}) {
+    std::string damaged = packed;
+    damaged[pos] ^= 0x21;
+    EXPECT_EQ(Decompress(damaged, Compression::kGzip).status().code(), StatusCode::kCorruption)
+        << "pos=" << pos;
+  }
+  for (size_t keep : {packed.size() / 2, packed.size() - 1}) {
+    Result<std::string> out = Decompress(packed.substr(0, keep), Compression::kGzip);
+    EXPECT_EQ(out.status().message(), "compressed stream is truncated") << "keep=" << keep;
+  }
 }
 
 TEST(ParallelGzipTest, SourceErrorPropagates) {

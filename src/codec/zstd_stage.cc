@@ -12,6 +12,8 @@
 namespace dbbackup::codec::internal {
 namespace {
 
+constexpr int kZstdJobSize = 2 * 1024 * 1024;
+
 class ZstdCompressor : public Reader {
  public:
   ZstdCompressor(Reader& source, int level, int threads)
@@ -26,6 +28,12 @@ class ZstdCompressor : public Reader {
     if (threads > 1) {
       // Fails harmlessly on a libzstd built without threads: we stay serial.
       ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, threads);
+      // libzstd's default job is 4 x the window (8-32 MiB at levels 1-3), and
+      // it buffers a few jobs per worker: 66 MiB of context at level 3 with
+      // two workers on the benchmark database. 2 MiB jobs bring that to
+      // 17-18 MiB, keep both cores busy on small inputs, and cost under
+      // 0.2% of ratio.
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_jobSize, kZstdJobSize);
     }
   }
   ~ZstdCompressor() override { ZSTD_freeCCtx(cctx_); }

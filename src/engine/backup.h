@@ -24,7 +24,7 @@ struct BackupOptions {
   std::string temp_dir;
   // "gzip", "zstd" or "none". Default: "gzip" (what `gunzip` restores).
   std::string compression = "gzip";
-  // Codec level; -1 = the codec's default (gzip 6, zstd 3). Default: -1.
+  // Codec level; -1 = the codec's default (gzip 6, zstd 1). Default: -1.
   int level = -1;
   // Compression threads; 0 = one per core. Default: 0.
   int threads = 0;

@@ -38,6 +38,12 @@ struct RestoreReport {
   int64_t tables = 0;
   int64_t records = 0;
   double duration_s = 0;
+  // Stages: download, decompress and hash into the work file; integrity
+  // check (with the file's fsync alongside) and counts; safety copy and
+  // replace (or rename) of the target.
+  double download_s = 0;
+  double check_s = 0;
+  double replace_s = 0;
 };
 
 // kNotFound "backup not found: KEY" / "no backups found in ...",
@@ -51,7 +57,8 @@ Result<store::ObjectInfo> HeadBackup(const EngineContext& ctx, const std::string
 
 // Downloads and decompresses the backup `head` describes (from HeadBackup)
 // into `dest_path` (an existing, empty file), checking the sha256 recorded in
-// the metadata. Shared by restore and verify --deep. Returns the metadata it
+// the metadata. The file is closed but not fsynced: a caller that keeps it
+// syncs it (env::SyncFile). Shared by restore and verify --deep. Returns the metadata it
 // checked against.
 struct FetchResult {
   catalog::BackupMetadata metadata;

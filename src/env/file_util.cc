@@ -170,15 +170,25 @@ Status MakeDirs(const std::string& path, int mode) {
   return Status::OK();
 }
 
-Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open directory", dir, errno);
+namespace {
+
+// Opens `path` read-only with `flags` added and fsyncs it; `kind` names it in
+// errors ("directory ", or "" for a file).
+Status FsyncPath(const std::string& path, int flags, const std::string& kind) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) return ErrnoStatus("cannot open " + kind, path, errno);
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
-  if (rc != 0) return ErrnoStatus("cannot fsync directory", dir, err);
+  if (rc != 0) return ErrnoStatus("cannot fsync " + kind, path, err);
   return Status::OK();
 }
+
+}  // namespace
+
+Status SyncDir(const std::string& dir) { return FsyncPath(dir, O_DIRECTORY, "directory"); }
+
+Status SyncFile(const std::string& path) { return FsyncPath(path, 0, "file"); }
 
 std::string DirName(const std::string& path) {
   auto pos = path.find_last_of('/');

@@ -75,6 +75,8 @@ Result<uint64_t> FileSize(const std::string& path);
 Status RemoveFile(const std::string& path);  // OK if absent
 Status MakeDirs(const std::string& path, int mode = 0755);
 Status SyncDir(const std::string& dir);
+// fsync of an existing file, e.g. one written and closed elsewhere.
+Status SyncFile(const std::string& path);
 std::string DirName(const std::string& path);  // "." for a bare name
 std::string BaseName(const std::string& path);
 std::string JoinPath(const std::string& a, const std::string& b);

@@ -129,6 +129,31 @@ TEST(IntegrityCheckTest, FlippedPageBytesAreCorruption) {
   EXPECT_NE(st.message().find("integrity check of " + path), std::string::npos) << st.message();
 }
 
+// Damage beyond the b-tree structure, which quick_check does not see: an
+// index whose content does not match its table.
+TEST(IntegrityCheckTest, IndexContentIsChecked) {
+  ScratchDir dir;
+  const std::string path = dir.File("index.db");
+  MakeDb(path, 200, 50);
+  {
+    TestDb db(path);
+    db.Exec("CREATE TABLE small AS SELECT id AS a, id * 2 AS b FROM items");
+    db.Exec("CREATE INDEX small_a ON small(a)");
+    // Redefine the index over another column: its entries no longer match.
+    db.Exec("PRAGMA writable_schema = ON");
+    db.Exec(
+        "UPDATE sqlite_schema SET sql = 'CREATE INDEX small_a ON small(b)' "
+        "WHERE name = 'small_a'");
+  }
+  {
+    TestDb db(path);
+    ASSERT_EQ(db.Query("PRAGMA quick_check"), "ok") << "only the full check sees this damage";
+  }
+  Status st = IntegrityCheck(path);
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
+  EXPECT_NE(st.message().find("small_a"), std::string::npos) << st.message();
+}
+
 TEST(IntegrityCheckTest, NotADatabaseIsCorruption) {
   ScratchDir dir;
   const std::string path = dir.File("x.db");

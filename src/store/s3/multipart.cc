@@ -33,12 +33,21 @@ class PartPipeline {
 
   ~PartPipeline() { Finish().IgnoreError(); }
 
-  // Blocks until a worker can take the part. Returns the first error so far.
-  Status Submit(Part part) {
+  // Blocks until a worker can take a part. Returns the first error so far.
+  // Reading the next part only after this keeps at most `concurrency` part
+  // buffers alive, not one more.
+  Status WaitForSlot() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] {
       return !error_.ok() || static_cast<int>(queue_.size()) + busy_ < concurrency_;
     });
+    return error_;
+  }
+
+  // Blocks until a worker can take the part. Returns the first error so far.
+  Status Submit(Part part) {
+    DBB_RETURN_IF_ERROR(WaitForSlot());
+    std::unique_lock<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
     queue_.push_back(std::move(part));
     cv_.notify_all();
@@ -217,6 +226,8 @@ Result<MultipartResult> UploadMultipart(S3Client& client, const std::string& key
     status = submit(std::move(first));
     if (status.ok()) status = submit(std::move(second));
     while (status.ok()) {
+      status = pipeline.WaitForSlot();
+      if (!status.ok()) break;
       std::string buf(params.part_size, '\0');
       Result<size_t> n = ReadFull(rest, buf.data(), buf.size());
       if (!n.ok()) {

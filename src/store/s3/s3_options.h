@@ -68,7 +68,7 @@ struct S3Options {
   // for larger databases. Must be within [5 MiB, 5 GiB].
   // Default: 8 MiB.
   size_t part_size = 8 * kMiB;
-  // Parts uploaded in parallel. Put() holds about (concurrency + 1) ×
+  // Parts uploaded in parallel. Put() holds about concurrency ×
   // part_size bytes of memory.
   // Default: 4.
   int concurrency = 4;
