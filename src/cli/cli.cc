@@ -332,6 +332,9 @@ int Main(int argc, char** argv) {
                                                       : "";
     std::fprintf(stderr, "dbbackup: %s%.*s\n", tag, static_cast<int>(msg.size()), msg.data());
   });
+  if (cmd == Cmd::kDaemon) {
+    if (Status s = InstallDaemonLogSink(daemon_flags); !s.ok()) return UsageError(s.message());
+  }
 
   // The daemon with a --config file builds a store per database itself.
   const bool daemon_with_file = cmd == Cmd::kDaemon && !daemon_flags.config.empty();

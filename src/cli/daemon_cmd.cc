@@ -185,9 +185,20 @@ void LogDatabases(daemon::JobRunner& runner) {
 
 }  // namespace
 
+Status InstallDaemonLogSink(const DaemonFlags& flags) {
+  auto format = log::ParseFormat(flags.log_format);
+  if (!format.ok()) return Status::InvalidArgument("--log-format: " + format.status().message());
+  // Every line of a job carries its id, so `grep <id>` finds the whole run.
+  log::SetSink([format = *format](log::Level level, std::string_view msg) {
+    const std::string line =
+        log::FormatLine(format, level, msg, log::CurrentJob(), std::chrono::system_clock::now());
+    std::fprintf(stderr, "%s\n", line.c_str());
+  });
+  return Status::OK();
+}
+
 int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags) {
-  auto log_format = log::ParseFormat(flags.log_format);
-  if (!log_format.ok()) return StartError("--log-format: " + log_format.status().message(), 2);
+  if (Status s = InstallDaemonLogSink(flags); !s.ok()) return StartError(s.message(), 2);
   auto loaded = LoadSetup(env, flags);
   if (!loaded.ok()) return StartError(loaded.status().message(), 2);
   DaemonSetup setup = std::move(loaded).value();
@@ -219,13 +230,6 @@ int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags) {
   env::Clock& clock = *env.engine.clock;
   auto state = daemon::StateDb::Open(state_dir + "/state.db", clock.Now());
   if (!state.ok()) return StartError(state.status().message());
-
-  // Every line of a job carries its id, so `grep <id>` finds the whole run.
-  log::SetSink([format = *log_format](log::Level level, std::string_view msg) {
-    const std::string line =
-        log::FormatLine(format, level, msg, log::CurrentJob(), std::chrono::system_clock::now());
-    std::fprintf(stderr, "%s\n", line.c_str());
-  });
 
   // Signals are taken by sigwait below; the threads started from here on
   // inherit the mask.

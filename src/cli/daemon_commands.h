@@ -53,6 +53,11 @@ struct StatusFlags {
 // address, config file, --log-format).
 int RunDaemonCommand(const CommandEnv& env, const DaemonFlags& flags);
 
+// Installs the daemon's stderr log sink for flags.log_format, before anything
+// is logged (the credentials line comes while the store is built), so that
+// with json every line is one object. kInvalidArgument for an unknown format.
+Status InstallDaemonLogSink(const DaemonFlags& flags);
+
 // Prints the job's state and result. Exit 0 succeeded, 1 failed (or unknown
 // job, or no daemon), 3 not finished (after --wait, or at once without it).
 int RunStatusCommand(const StatusFlags& flags, bool json);
