@@ -2,20 +2,14 @@
 // while another process keeps writing is consistent; a restore replaces a
 // database another connection holds open; a backup killed mid-upload leaves
 // no visible backup; two backups in the same second both land.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -26,6 +20,7 @@
 #include "testing/process.h"
 #include "testing/s3_test_env.h"
 #include "testing/test_db.h"
+#include "testing/throttling_proxy.h"
 
 namespace dbbackup::testing {
 namespace {
@@ -79,115 +74,6 @@ int64_t QueryInt(const std::string& path, const std::string& sql) {
   Db db = OpenDb(path);
   return db ? QueryInt(db.get(), sql) : -1;
 }
-
-// ---------------------------------------------------------- stalling proxy
-
-// A TCP proxy in front of an S3 endpoint that forwards the first `pass_bytes`
-// of request data (summed over all connections) and then holds every further
-// request byte, so that a test can catch an upload in the middle, however
-// fast the server is. Responses always flow. SigV4 signs the Host header the
-// client sent, which the proxy passes on unchanged.
-class StallingProxy {
- public:
-  StallingProxy(int upstream_port, uint64_t pass_bytes)
-      : upstream_port_(upstream_port), pass_bytes_(pass_bytes) {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        listen(listen_fd_, 16) != 0 ||
-        getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "proxy: cannot listen on loopback";
-      return;
-    }
-    port_ = ntohs(addr.sin_port);
-    threads_.emplace_back([this] { AcceptLoop(); });
-  }
-
-  ~StallingProxy() {
-    stop_ = true;
-    std::vector<std::thread> threads;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      threads.swap(threads_);
-    }
-    for (std::thread& t : threads) t.join();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (std::thread& t : threads_) t.join();  // started while we joined
-    }
-    if (listen_fd_ >= 0) close(listen_fd_);
-  }
-
-  std::string Endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  uint64_t Forwarded() const { return forwarded_; }
-
- private:
-  void AcceptLoop() {
-    while (!stop_) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
-      int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client < 0) continue;
-      std::lock_guard<std::mutex> lock(mu_);
-      threads_.emplace_back([this, client] { Pump(client); });
-    }
-  }
-
-  void Pump(int client) {
-    int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
-    if (server < 0 || connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      close(client);
-      if (server >= 0) close(server);
-      return;
-    }
-    char buf[65536];
-    bool open = true;
-    while (open && !stop_) {
-      const uint64_t done = forwarded_;
-      const bool pass = done < pass_bytes_;
-      pollfd fds[2] = {{server, POLLIN, 0}, {client, static_cast<short>(pass ? POLLIN : 0), 0}};
-      if (poll(fds, 2, 50) <= 0) continue;
-      if (fds[0].revents != 0) {
-        ssize_t n = read(server, buf, sizeof buf);
-        open = n > 0 && WriteAll(client, buf, static_cast<size_t>(n));
-      }
-      if (open && pass && fds[1].revents != 0) {
-        size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf, pass_bytes_ - done));
-        ssize_t n = read(client, buf, std::max<size_t>(want, 1));
-        open = n > 0 && WriteAll(server, buf, static_cast<size_t>(n));
-        if (n > 0) forwarded_ += static_cast<uint64_t>(n);
-      }
-    }
-    close(client);
-    close(server);
-  }
-
-  static bool WriteAll(int fd, const char* data, size_t size) {
-    while (size > 0) {
-      ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data += n;
-      size -= static_cast<size_t>(n);
-    }
-    return true;
-  }
-
-  const int upstream_port_;
-  const uint64_t pass_bytes_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> forwarded_{0};
-  std::mutex mu_;
-  std::vector<std::thread> threads_;
-};
 
 int PortOf(const std::string& endpoint) {
   return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
@@ -379,7 +265,9 @@ TEST_F(CliConcurrencyTest, BackupKilledMidUploadLeavesNoVisibleBackup) {
 
   // Let 12 MiB of requests through (the first part and some of the next),
   // then hold the rest: the upload is caught in the middle.
-  auto proxy = std::make_unique<StallingProxy>(PortOf(env_.rgw_owner.endpoint), 12u << 20);
+  // Unthrottled (rate 0), but nothing more from the client after 12 MiB.
+  auto proxy = std::make_unique<ThrottlingProxy>(PortOf(env_.rgw_owner.endpoint), 0, 12u << 20);
+  ASSERT_TRUE(proxy->ok());
   box_.Set("S3_ENDPOINT_URL", proxy->Endpoint());
   BackgroundProcess backup({DbbackupBinary(), "backup", "--compression", "none", "--no-prune"},
                            box_.Options(), box_.HomeDir() + "/killed");
