@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/s3/http_transport.h"
+#include "store/s3/s3_options.h"
 
 namespace dbbackup::store::s3 {
 
@@ -105,5 +106,17 @@ class FakeTransport : public HttpTransport {
   Handler handler_;                        // guarded by mu_
   std::vector<RecordedRequest> requests_;  // guarded by mu_
 };
+
+// Options for a store or client over a FakeTransport: a loopback http
+// endpoint, bucket "bkt", static test keys with `secret`.
+inline S3Options FakeS3Options(std::string secret = "secret") {
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:9000";
+  o.allow_http = true;
+  o.bucket = "bkt";
+  o.access_key_id = "AKIDTEST";
+  o.secret_access_key = std::move(secret);
+  return o;
+}
 
 }  // namespace dbbackup::store::s3

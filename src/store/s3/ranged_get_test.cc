@@ -66,12 +66,7 @@ class RangedGetTest : public ::testing::Test {
  protected:
   S3ObjectStore& Make(std::function<FakeResponse(const RecordedRequest&)> handler,
                       int concurrency = 3) {
-    s3::S3Options o;
-    o.endpoint = "http://127.0.0.1:9000";
-    o.allow_http = true;
-    o.bucket = "bkt";
-    o.access_key_id = "AKIDTEST";
-    o.secret_access_key = "secret";
+    s3::S3Options o = s3::FakeS3Options();
     o.ranged_get_threshold = 2 * kPart;
     o.get_part_size = kPart;
     o.get_concurrency = concurrency;

@@ -62,15 +62,7 @@ class S3ClientTest : public ::testing::Test {
   }
   void TearDown() override { log::SetSink({}); }
 
-  S3Options Options() {
-    S3Options o;
-    o.endpoint = "http://127.0.0.1:9000";
-    o.allow_http = true;
-    o.bucket = "bkt";
-    o.access_key_id = "AKIDTEST";
-    o.secret_access_key = "secret";
-    return o;
-  }
+  S3Options Options() { return FakeS3Options(); }
 
   S3Client& Make(S3Options o, FakeTransport::Handler handler) {
     auto t = std::make_unique<FakeTransport>(std::move(handler));

@@ -37,12 +37,7 @@ FakeResponse Ok(HeaderList headers = {}) { return FakeResponse{200, std::move(he
 class S3StoreTest : public ::testing::Test {
  protected:
   s3::S3Options Options() {
-    s3::S3Options o;
-    o.endpoint = "http://127.0.0.1:9000";
-    o.allow_http = true;
-    o.bucket = "bkt";
-    o.access_key_id = "AKIDTEST";
-    o.secret_access_key = kSecret;
+    s3::S3Options o = s3::FakeS3Options(kSecret);
     o.part_size = 5 * kMiB;
     o.concurrency = 2;
     return o;

@@ -21,12 +21,7 @@ using s3::RecordedRequest;
 const std::string kKey(32, '\x5a');
 
 s3::S3Options SseCOptions() {
-  s3::S3Options o;
-  o.endpoint = "http://127.0.0.1:9000";
-  o.allow_http = true;
-  o.bucket = "bkt";
-  o.access_key_id = "AKIDTEST";
-  o.secret_access_key = "secret";
+  s3::S3Options o = s3::FakeS3Options();
   o.part_size = 5 * s3::kMiB;
   o.concurrency = 1;
   o.sse = "SSE-C";
