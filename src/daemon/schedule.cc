@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace dbbackup::daemon {
 namespace {
 
@@ -49,12 +51,6 @@ std::vector<std::string_view> SplitSpaces(std::string_view s) {
   return out;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 struct FieldSpec {
   const char* name;
   int min;
@@ -80,7 +76,7 @@ Result<int> ParseValue(std::string_view s, const FieldSpec& spec, std::string_vi
     return v;
   }
   if (spec.names != nullptr) {
-    std::string l = Lower(s);
+    std::string l = AsciiLower(s);
     for (int i = 0; i < spec.names_count; ++i) {
       if (l == spec.names[i]) return spec.names_base + i;
     }
@@ -315,7 +311,7 @@ Result<Schedule> ParseSchedule(std::string_view expr, std::string_view zone,
   std::vector<std::string_view> words = SplitSpaces(expr);
   if (words.empty()) return Bad("empty expression");
   Schedule s;
-  std::string first = Lower(words[0]);
+  std::string first = AsciiLower(words[0]);
   if (first == "@every") {
     if (words.size() != 2) return Bad("'@every' takes one duration, e.g. @every 6h");
     auto d = ParseDuration(words[1]);

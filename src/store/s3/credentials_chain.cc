@@ -4,6 +4,7 @@
 #include <cctype>
 #include <vector>
 
+#include "common/strings.h"
 #include "env/file_util.h"
 #include "store/s3/credentials_metadata.h"
 #include "store/s3/credentials_profile.h"
@@ -18,19 +19,6 @@ using ProviderPtr = std::unique_ptr<CredentialsProvider>;
 std::string Get(const EnvironmentMap& env, const std::string& name) {
   auto it = env.find(name);
   return it == env.end() ? "" : it->second;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
 }
 
 // `o` with every default filled in.
@@ -82,7 +70,7 @@ ProviderPtr WebIdentityProvider(const ChainOptions& o, std::string label,
           return Status::FailedPrecondition("cannot read web identity token file " + token_file +
                                             ": " + text.status().message());
         }
-        std::string token = Trim(*text);
+        std::string token(TrimWhitespace(*text));
         if (token.empty()) {
           return Status::FailedPrecondition("web identity token file " + token_file + " is empty");
         }
@@ -285,7 +273,7 @@ Result<ProviderPtr> DefaultChain(const ChainOptions& options) {
   tried.push_back("container: AWS_CONTAINER_CREDENTIALS_*_URI not set");
 
   // 5. EC2 instance metadata.
-  if (Lower(Get(o.env, "AWS_EC2_METADATA_DISABLED")) == "true") {
+  if (AsciiLower(Get(o.env, "AWS_EC2_METADATA_DISABLED")) == "true") {
     tried.push_back("EC2 instance metadata: disabled by AWS_EC2_METADATA_DISABLED");
   } else {
     std::shared_ptr<HttpTransport> transport = o.metadata_transport;

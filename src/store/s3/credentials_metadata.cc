@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
 #include "env/file_util.h"
 #include "store/s3/xml.h"
 
@@ -11,13 +12,6 @@ namespace {
 std::string Get(const EnvironmentMap& env, const std::string& name) {
   auto it = env.find(name);
   return it == env.end() ? "" : it->second;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
 }
 
 // Host of "scheme://host[:port]/..." without brackets or port.
@@ -91,7 +85,7 @@ Result<TemporaryCredentials> FetchContainerCredentials(HttpTransport& transport,
       return Status::IOError("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " +
                              endpoint.token_file + ": " + text.status().message());
     }
-    token = Trim(*text);
+    token = TrimWhitespace(*text);
   }
   if (token.find_first_of("\r\n") != std::string::npos) {
     return Status::InvalidArgument("the container authorization token contains a line break");
@@ -121,7 +115,7 @@ Result<TemporaryCredentials> FetchImdsCredentials(HttpTransport& transport,
   token_req.headers.emplace_back("x-aws-ec2-metadata-token-ttl-seconds", "21600");
   DBB_ASSIGN_OR_RETURN(HttpResponse token_res,
                        Fetch(transport, std::move(token_req), what + " (token)"));
-  const std::string token = Trim(token_res.body);
+  const std::string token(TrimWhitespace(token_res.body));
   if (token.empty() || token.find_first_of("\r\n") != std::string::npos) {
     return Status::Corruption(what + " returned an unusable IMDSv2 token");
   }
@@ -138,9 +132,9 @@ Result<TemporaryCredentials> FetchImdsCredentials(HttpTransport& transport,
     }
     return role_res.status();
   }
-  std::string role = Trim(role_res->body);
+  std::string role(TrimWhitespace(role_res->body));
   role = role.substr(0, role.find('\n'));
-  role = Trim(role);
+  role = std::string(TrimWhitespace(role));
   if (role.empty()) return Status::NotFound(what + ": the instance has no IAM role");
   if (role.find_first_of("/?#% ") != std::string::npos) {
     return Status::Corruption(what + " returned a bad role name");

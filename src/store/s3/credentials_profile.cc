@@ -3,30 +3,17 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/strings.h"
 #include "env/file_util.h"
 
 namespace dbbackup::store::s3 {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // Drops a " # comment" or " ; comment" at the end of a value.
 std::string_view StripInlineComment(std::string_view v) {
   for (size_t i = 1; i < v.size(); ++i) {
     if ((v[i] == '#' || v[i] == ';') && (v[i - 1] == ' ' || v[i - 1] == '\t')) {
-      return Trim(v.substr(0, i));
+      return TrimWhitespace(v.substr(0, i));
     }
   }
   return v;
@@ -60,7 +47,7 @@ Result<IniSections> ParseIni(std::string_view text, std::string_view file_name) 
         text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
     ++line_no;
-    std::string_view line = Trim(raw);
+    std::string_view line = TrimWhitespace(raw);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     const bool indented = raw[0] == ' ' || raw[0] == '\t';
     if (indented && last_key_empty) continue;  // nested setting
@@ -71,7 +58,7 @@ Result<IniSections> ParseIni(std::string_view text, std::string_view file_name) 
     if (line[0] == '[') {
       size_t close = line.find(']');
       if (close == std::string_view::npos) return bad("section header without ']'");
-      std::string name(Trim(line.substr(1, close - 1)));
+      std::string name(TrimWhitespace(line.substr(1, close - 1)));
       if (name.empty()) return bad("empty section name");
       section = &out[name];
       last_key_empty = false;
@@ -80,9 +67,9 @@ Result<IniSections> ParseIni(std::string_view text, std::string_view file_name) 
     size_t eq = line.find('=');
     if (eq == std::string_view::npos) return bad("expected 'key = value'");
     if (section == nullptr) return bad("setting outside of any [section]");
-    std::string key = Lower(Trim(line.substr(0, eq)));
+    std::string key = AsciiLower(TrimWhitespace(line.substr(0, eq)));
     if (key.empty()) return bad("empty key");
-    std::string_view value = StripInlineComment(Trim(line.substr(eq + 1)));
+    std::string_view value = StripInlineComment(TrimWhitespace(line.substr(eq + 1)));
     (*section)[key] = std::string(value);
     last_key_empty = value.empty();
   }
@@ -129,7 +116,7 @@ Result<SharedConfig> LoadSharedConfig(const EnvironmentMap& env, const std::stri
     if (name == "default") {
       profile = "default";
     } else if (name.starts_with("profile ") || name.starts_with("profile\t")) {
-      profile = std::string(Trim(std::string_view(name).substr(8)));
+      profile = std::string(TrimWhitespace(std::string_view(name).substr(8)));
     } else {
       continue;  // [sso-session x], [services x], or a bare name (ignored, as the CLI does)
     }

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/strings.h"
+
 namespace dbbackup::store::s3 {
 
 struct CurlTransport::Handle {
@@ -22,20 +24,6 @@ namespace {
 void GlobalInitOnce() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
 }
 
 // Maps a libcurl failure to the transport's documented error codes. The
@@ -191,8 +179,8 @@ class CurlResponseStream : public HttpResponseStream {
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return len;
-    std::string name = Lower(std::string(line.substr(0, colon)));
-    std::string value = Trim(line.substr(colon + 1));
+    std::string name = AsciiLower(line.substr(0, colon));
+    std::string value(TrimWhitespace(line.substr(colon + 1)));
     if (name == "content-length") {
       self->content_length_ = std::strtoull(value.c_str(), nullptr, 10);
     }

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 
+#include "common/strings.h"
 #include "store/s3/crypto.h"
 
 namespace dbbackup::store::s3 {
@@ -14,14 +15,6 @@ constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 bool IsUnreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.' || c == '~';
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // SigV4 canonical header value: leading/trailing blanks removed and inner
@@ -108,7 +101,7 @@ Signature SignV4(const SigningRequest& request, const Credentials& credentials,
   // Group by lower-cased name; std::map sorts names bytewise as required.
   std::map<std::string, std::string> headers;
   for (const auto& [name, value] : request.headers) {
-    std::string key = Lower(name);
+    std::string key = AsciiLower(name);
     auto it = headers.find(key);
     if (it == headers.end()) {
       headers.emplace(std::move(key), CanonicalHeaderValue(value));
