@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "env/file_util.h"
+#include "snapshot/bulk_io_vfs.h"
 #include "snapshot/database_check.h"
 #include "snapshot/sqlite_util.h"
 
@@ -23,10 +24,13 @@ Result<bool> HeaderSaysWal(const std::string& path) {
 // leaves it in rollback-journal mode.
 Status CopyInto(const std::string& source_path, const std::string& tmp, int busy_timeout_ms,
                 const std::string& what) {
+  // Both files through the bulk-I/O shim; `tmp` is private until renamed.
   DBB_ASSIGN_OR_RETURN(internal::DbHandle src,
-                       internal::OpenDb(source_path, SQLITE_OPEN_READONLY, busy_timeout_ms));
-  DBB_ASSIGN_OR_RETURN(internal::DbHandle dst,
-                       internal::OpenDb(tmp, SQLITE_OPEN_READWRITE, busy_timeout_ms));
+                       internal::OpenDb(source_path, SQLITE_OPEN_READONLY, busy_timeout_ms,
+                                        internal::BulkIoVfsName()));
+  DBB_ASSIGN_OR_RETURN(
+      internal::DbHandle dst,
+      internal::OpenDb(tmp, SQLITE_OPEN_READWRITE, busy_timeout_ms, internal::BulkIoVfsName()));
   DBB_RETURN_IF_ERROR(internal::BackupAll(src.get(), dst.get(), busy_timeout_ms, what));
   // See TakeSnapshot: reading the schema picks up a copied WAL flag, and
   // leaving WAL mode rewrites the header so no -wal is needed.
@@ -63,8 +67,11 @@ Status ReplaceDatabaseContents(const std::string& source_path, const std::string
     from = tmp.path();
     converted = std::move(tmp);
   }
+  // The source reads ahead; the live target keeps the default VFS, which
+  // every other connection to it uses too.
   DBB_ASSIGN_OR_RETURN(internal::DbHandle src,
-                       internal::OpenDb(from, SQLITE_OPEN_READONLY, opts.busy_timeout_ms));
+                       internal::OpenDb(from, SQLITE_OPEN_READONLY, opts.busy_timeout_ms,
+                                        internal::BulkIoVfsName()));
   return internal::BackupAll(src.get(), dst.get(), opts.busy_timeout_ms, what);
 }
 

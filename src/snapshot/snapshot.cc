@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "snapshot/bulk_io_vfs.h"
 #include "snapshot/database_check.h"
 #include "snapshot/sqlite_util.h"
 
@@ -20,11 +21,15 @@ Result<Snapshot> TakeSnapshot(const std::string& db_path, const SnapshotOptions&
   DBB_ASSIGN_OR_RETURN(env::TempFile file, env::TempFile::Create(dir, "dbb-snapshot-"));
   const std::string what = "snapshot of " + db_path;
   {
+    // Both ends through the bulk-I/O shim: 16 pages per system call instead
+    // of one (0.125 s -> 0.088 s for 100 MB, see bulk_io_vfs.h).
     DBB_ASSIGN_OR_RETURN(internal::DbHandle src,
-                         internal::OpenDb(db_path, SQLITE_OPEN_READONLY, opts.busy_timeout_ms));
+                         internal::OpenDb(db_path, SQLITE_OPEN_READONLY, opts.busy_timeout_ms,
+                                          internal::BulkIoVfsName()));
     // The empty file from TempFile is a valid empty database, so no CREATE.
-    DBB_ASSIGN_OR_RETURN(internal::DbHandle dst,
-                         internal::OpenDb(file.path(), SQLITE_OPEN_READWRITE, 1000));
+    DBB_ASSIGN_OR_RETURN(
+        internal::DbHandle dst,
+        internal::OpenDb(file.path(), SQLITE_OPEN_READWRITE, 1000, internal::BulkIoVfsName()));
     // The file is private and discarded on any failure, so it needs neither a
     // rollback journal nor fsyncs while it is filled.
     DBB_RETURN_IF_ERROR(internal::Exec(dst.get(),

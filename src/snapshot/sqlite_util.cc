@@ -34,9 +34,9 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   }
 }
 
-Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms) {
+Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms, const char* vfs) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs);
   // sqlite3_open_v2 hands back a handle even on failure; it must be closed.
   DbHandle db(raw);
   if (rc != SQLITE_OK) return SqliteStatus(db.get(), rc, "cannot open " + path);

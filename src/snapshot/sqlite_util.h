@@ -28,8 +28,10 @@ using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 
 // Opens `path` with `flags` (SQLITE_OPEN_* bits; callers never pass
-// SQLITE_OPEN_CREATE for a source) and sets the busy timeout.
-Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms);
+// SQLITE_OPEN_CREATE for a source) and sets the busy timeout. `vfs` names
+// the VFS (e.g. BulkIoVfsName() for whole-file copies); null = the default.
+Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms,
+                        const char* vfs = nullptr);
 
 // Runs one or more statements that return no rows we need.
 Status Exec(sqlite3* db, const std::string& sql, std::string_view what);

@@ -1,0 +1,316 @@
+#include "snapshot/bulk_io_vfs.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace dbbackup::snapshot::internal {
+namespace {
+
+constexpr char kVfsName[] = "dbbackup-bulk-io";
+// The default VFS silently truncates a transfer to its low 17 bits
+// (`cnt &= 0x1ffff` in its seekAndRead/seekAndWrite), so 64 KiB is the
+// largest power of two it moves whole: 16 pages of 4 KiB per system call.
+constexpr sqlite3_int64 kReadAhead = 64 << 10;
+constexpr size_t kWriteBuffer = 64 << 10;
+// Forward reads in a row before reading ahead; one stray read does not.
+constexpr int kSequentialRun = 4;
+
+enum class Mode { kPassThrough, kReadAhead, kCoalesceWrites };
+
+// SQLite allocates szOsFile bytes for each file; ours is this header followed
+// by the default VFS's own file object.
+struct BulkFile {
+  sqlite3_file base;  // must be first: SQLite sees a BulkFile as sqlite3_file
+  sqlite3_file* real = nullptr;
+  Mode mode = Mode::kPassThrough;
+  std::vector<char> buf;
+  sqlite3_int64 buf_off = 0;  // file offset of buf[0]
+  size_t buf_len = 0;         // valid (read) or pending (write) bytes
+  sqlite3_int64 next_read = -1;
+  int run = 0;
+};
+
+sqlite3_vfs* g_real = nullptr;
+sqlite3_vfs g_vfs;
+sqlite3_io_methods g_methods;
+
+BulkFile* Cast(sqlite3_file* f) { return reinterpret_cast<BulkFile*>(f); }
+
+void DropReadAhead(BulkFile* f) {
+  if (f->mode == Mode::kReadAhead) f->buf_len = 0;
+}
+
+// Writes out pending coalesced writes; a no-op in the other modes.
+int Flush(BulkFile* f) {
+  if (f->mode != Mode::kCoalesceWrites || f->buf_len == 0) return SQLITE_OK;
+  const int rc =
+      f->real->pMethods->xWrite(f->real, f->buf.data(), static_cast<int>(f->buf_len), f->buf_off);
+  f->buf_len = 0;
+  return rc;
+}
+
+int Close(sqlite3_file* file) {
+  BulkFile* f = Cast(file);
+  int rc = Flush(f);
+  const int close_rc = f->real->pMethods->xClose(f->real);
+  f->~BulkFile();
+  return rc != SQLITE_OK ? rc : close_rc;
+}
+
+int ReadThrough(BulkFile* f, void* out, int n, sqlite3_int64 off) {
+  return f->real->pMethods->xRead(f->real, out, n, off);
+}
+
+int Read(sqlite3_file* file, void* out, int n, sqlite3_int64 off) {
+  BulkFile* f = Cast(file);
+  if (f->mode == Mode::kCoalesceWrites) {
+    if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+    return ReadThrough(f, out, n, off);
+  }
+  if (f->mode != Mode::kReadAhead) return ReadThrough(f, out, n, off);
+
+  const auto end = off + n;
+  if (f->buf_len > 0 && off >= f->buf_off &&
+      end <= f->buf_off + static_cast<sqlite3_int64>(f->buf_len)) {
+    std::memcpy(out, f->buf.data() + (off - f->buf_off), static_cast<size_t>(n));
+    f->next_read = end;
+    return SQLITE_OK;
+  }
+  // Pages served from the WAL leave gaps in the file's read sequence, so
+  // "forward, within one read-ahead" still counts as sequential.
+  const bool forward = f->next_read >= 0 && off >= f->next_read && off < f->next_read + kReadAhead;
+  f->run = forward ? f->run + 1 : 0;
+  f->next_read = end;
+  if (f->run < kSequentialRun || n >= kReadAhead) return ReadThrough(f, out, n, off);
+
+  sqlite3_int64 size = 0;
+  if (int rc = f->real->pMethods->xFileSize(f->real, &size); rc != SQLITE_OK) return rc;
+  const sqlite3_int64 len = std::min(kReadAhead, size - off);
+  // Near the end of the file (or past it) there is nothing to gain; the
+  // default VFS also does the short-read zero-filling SQLite expects.
+  if (len < end - off) return ReadThrough(f, out, n, off);
+  f->buf.resize(static_cast<size_t>(kReadAhead));
+  if (ReadThrough(f, f->buf.data(), static_cast<int>(len), off) != SQLITE_OK) {
+    // Let the default VFS report it, with the zero-filling SQLite expects.
+    f->buf_len = 0;
+    return ReadThrough(f, out, n, off);
+  }
+  f->buf_off = off;
+  f->buf_len = static_cast<size_t>(len);
+  std::memcpy(out, f->buf.data(), static_cast<size_t>(n));
+  return SQLITE_OK;
+}
+
+int Write(sqlite3_file* file, const void* data, int n, sqlite3_int64 off) {
+  BulkFile* f = Cast(file);
+  if (f->mode == Mode::kReadAhead) DropReadAhead(f);
+  if (f->mode != Mode::kCoalesceWrites) return f->real->pMethods->xWrite(f->real, data, n, off);
+  const size_t size = static_cast<size_t>(n);
+  const bool contiguous =
+      f->buf_len > 0 && off == f->buf_off + static_cast<sqlite3_int64>(f->buf_len);
+  if (f->buf_len > 0 && (!contiguous || f->buf_len + size > kWriteBuffer)) {
+    if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  }
+  if (size > kWriteBuffer) return f->real->pMethods->xWrite(f->real, data, n, off);
+  if (f->buf_len == 0) {
+    f->buf.resize(kWriteBuffer);
+    f->buf_off = off;
+  }
+  std::memcpy(f->buf.data() + f->buf_len, data, size);
+  f->buf_len += size;
+  return SQLITE_OK;
+}
+
+int Truncate(sqlite3_file* file, sqlite3_int64 size) {
+  BulkFile* f = Cast(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  DropReadAhead(f);
+  return f->real->pMethods->xTruncate(f->real, size);
+}
+
+int Sync(sqlite3_file* file, int flags) {
+  BulkFile* f = Cast(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  return f->real->pMethods->xSync(f->real, flags);
+}
+
+int FileSize(sqlite3_file* file, sqlite3_int64* size) {
+  BulkFile* f = Cast(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  return f->real->pMethods->xFileSize(f->real, size);
+}
+
+int Lock(sqlite3_file* file, int level) {
+  BulkFile* f = Cast(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  DropReadAhead(f);
+  return f->real->pMethods->xLock(f->real, level);
+}
+
+int Unlock(sqlite3_file* file, int level) {
+  BulkFile* f = Cast(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  DropReadAhead(f);
+  return f->real->pMethods->xUnlock(f->real, level);
+}
+
+int CheckReservedLock(sqlite3_file* file, int* out) {
+  BulkFile* f = Cast(file);
+  return f->real->pMethods->xCheckReservedLock(f->real, out);
+}
+
+int FileControl(sqlite3_file* file, int op, void* arg) {
+  BulkFile* f = Cast(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  return f->real->pMethods->xFileControl(f->real, op, arg);
+}
+
+int SectorSize(sqlite3_file* file) {
+  BulkFile* f = Cast(file);
+  return f->real->pMethods->xSectorSize(f->real);
+}
+
+int DeviceCharacteristics(sqlite3_file* file) {
+  BulkFile* f = Cast(file);
+  return f->real->pMethods->xDeviceCharacteristics(f->real);
+}
+
+int ShmMap(sqlite3_file* file, int page, int size, int extend, void volatile** out) {
+  BulkFile* f = Cast(file);
+  if (f->real->pMethods->iVersion < 2) return SQLITE_IOERR_SHMMAP;
+  return f->real->pMethods->xShmMap(f->real, page, size, extend, out);
+}
+
+int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
+  BulkFile* f = Cast(file);
+  if (f->real->pMethods->iVersion < 2) return SQLITE_IOERR_SHMLOCK;
+  // WAL read transactions begin and end here, not in xLock.
+  DropReadAhead(f);
+  return f->real->pMethods->xShmLock(f->real, offset, n, flags);
+}
+
+void ShmBarrier(sqlite3_file* file) {
+  BulkFile* f = Cast(file);
+  if (f->real->pMethods->iVersion < 2) return;
+  f->real->pMethods->xShmBarrier(f->real);
+}
+
+int ShmUnmap(sqlite3_file* file, int del) {
+  BulkFile* f = Cast(file);
+  if (f->real->pMethods->iVersion < 2) return SQLITE_OK;
+  return f->real->pMethods->xShmUnmap(f->real, del);
+}
+
+int Fetch(sqlite3_file* file, sqlite3_int64 off, int n, void** out) {
+  BulkFile* f = Cast(file);
+  *out = nullptr;  // "no mapping": SQLite then reads
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  if (f->real->pMethods->iVersion < 3) return SQLITE_OK;
+  return f->real->pMethods->xFetch(f->real, off, n, out);
+}
+
+int Unfetch(sqlite3_file* file, sqlite3_int64 off, void* p) {
+  BulkFile* f = Cast(file);
+  if (f->real->pMethods->iVersion < 3) return SQLITE_OK;
+  return f->real->pMethods->xUnfetch(f->real, off, p);
+}
+
+int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+  // Until xOpen succeeds SQLite must see no methods, so it will not xClose.
+  file->pMethods = nullptr;
+  auto* f = new (file) BulkFile();
+  f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + sizeof(BulkFile));
+  int rc = g_real->xOpen(g_real, name, f->real, flags, out_flags);
+  if (rc != SQLITE_OK || f->real->pMethods == nullptr) {
+    if (f->real->pMethods != nullptr) f->real->pMethods->xClose(f->real);
+    f->~BulkFile();
+    file->pMethods = nullptr;
+    return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
+  }
+  if (flags & SQLITE_OPEN_MAIN_DB) {
+    f->mode = (flags & SQLITE_OPEN_READONLY) ? Mode::kReadAhead : Mode::kCoalesceWrites;
+  }
+  file->pMethods = &g_methods;
+  return SQLITE_OK;
+}
+
+// The rest of the VFS is the default one's.
+int Delete(sqlite3_vfs*, const char* name, int sync_dir) {
+  return g_real->xDelete(g_real, name, sync_dir);
+}
+int Access(sqlite3_vfs*, const char* name, int flags, int* out) {
+  return g_real->xAccess(g_real, name, flags, out);
+}
+int FullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
+  return g_real->xFullPathname(g_real, name, n, out);
+}
+void* DlOpen(sqlite3_vfs*, const char* name) { return g_real->xDlOpen(g_real, name); }
+void DlError(sqlite3_vfs*, int n, char* out) { g_real->xDlError(g_real, n, out); }
+void (*DlSym(sqlite3_vfs*, void* h, const char* sym))(void) {
+  return g_real->xDlSym(g_real, h, sym);
+}
+void DlClose(sqlite3_vfs*, void* h) { g_real->xDlClose(g_real, h); }
+int Randomness(sqlite3_vfs*, int n, char* out) { return g_real->xRandomness(g_real, n, out); }
+int Sleep(sqlite3_vfs*, int us) { return g_real->xSleep(g_real, us); }
+int CurrentTime(sqlite3_vfs*, double* out) { return g_real->xCurrentTime(g_real, out); }
+int GetLastError(sqlite3_vfs*, int n, char* out) { return g_real->xGetLastError(g_real, n, out); }
+int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
+  return g_real->xCurrentTimeInt64(g_real, out);
+}
+
+void Register() {
+  g_real = sqlite3_vfs_find(nullptr);
+  g_methods = sqlite3_io_methods{3,
+                                 Close,
+                                 Read,
+                                 Write,
+                                 Truncate,
+                                 Sync,
+                                 FileSize,
+                                 Lock,
+                                 Unlock,
+                                 CheckReservedLock,
+                                 FileControl,
+                                 SectorSize,
+                                 DeviceCharacteristics,
+                                 ShmMap,
+                                 ShmLock,
+                                 ShmBarrier,
+                                 ShmUnmap,
+                                 Fetch,
+                                 Unfetch};
+  g_vfs = sqlite3_vfs{};
+  g_vfs.iVersion = 2;
+  g_vfs.szOsFile = static_cast<int>(sizeof(BulkFile)) + g_real->szOsFile;
+  g_vfs.mxPathname = g_real->mxPathname;
+  g_vfs.zName = kVfsName;
+  g_vfs.xOpen = Open;
+  g_vfs.xDelete = Delete;
+  g_vfs.xAccess = Access;
+  g_vfs.xFullPathname = FullPathname;
+  g_vfs.xDlOpen = DlOpen;
+  g_vfs.xDlError = DlError;
+  g_vfs.xDlSym = DlSym;
+  g_vfs.xDlClose = DlClose;
+  g_vfs.xRandomness = Randomness;
+  g_vfs.xSleep = Sleep;
+  g_vfs.xCurrentTime = CurrentTime;
+  g_vfs.xGetLastError = GetLastError;
+  g_vfs.xCurrentTimeInt64 = CurrentTimeInt64;
+  sqlite3_vfs_register(&g_vfs, /*makeDflt=*/0);
+}
+
+}  // namespace
+
+const char* BulkIoVfsName() {
+  static std::once_flag once;
+  std::call_once(once, Register);
+  return kVfsName;
+}
+
+}  // namespace dbbackup::snapshot::internal
