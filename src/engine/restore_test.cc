@@ -7,6 +7,7 @@
 #include "engine/backup.h"
 #include "engine/test_db.h"
 #include "env/file_util.h"
+#include "snapshot/database_check.h"
 
 namespace dbbackup::engine {
 namespace {
@@ -129,6 +130,71 @@ TEST_F(RestoreTest, CorruptObjectLeavesDatabaseUntouched) {
   auto r = RunRestore(ctx_, Options());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+  EXPECT_TRUE(ReadBytes(db_) == bytes) << "the database changed";
+}
+
+// Damage only the full integrity check sees (quick_check does not): an
+// index whose entries no longer match its table. The backup stores it as it
+// is; the restore must refuse it.
+TEST_F(RestoreTest, IndexThatDisagreesWithItsTableFailsTheCheck) {
+  testing::MakeDb(db_, 300);
+  testing::ExecSql(db_,
+                   "CREATE INDEX events_user ON events(user_id);"
+                   "PRAGMA writable_schema = ON;"
+                   "UPDATE sqlite_schema SET sql = 'CREATE INDEX events_user ON events(payload)' "
+                   "WHERE name = 'events_user';");
+  const std::string key = Backup();
+  ASSERT_FALSE(key.empty());
+  testing::ExecSql(db_, "DROP INDEX events_user");
+  const std::string bytes = ReadBytes(db_);
+  auto r = RunRestore(ctx_, Options(key));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("failed its check"), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("missing from index events_user"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(ReadBytes(db_) == bytes) << "the database changed";
+}
+
+// The counts run beside the integrity check; when both fail, the check's
+// verdict is the one reported.
+TEST_F(RestoreTest, DamagedPagesAreReportedByTheCheckNotTheCounts) {
+  testing::MakeDb(db_, 2000);
+  BackupOptions o;
+  o.db_path = db_;
+  o.temp_dir = dir_;
+  o.compression = "none";
+  auto backup = RunBackup(ctx_, o);
+  ASSERT_TRUE(backup.ok()) << backup.status().ToString();
+  const std::string key = backup->key;
+  // Damage the b-tree page headers in the middle of the stored file, and
+  // drop the recorded sha256 as a backup made by another tool would.
+  auto head = mem_.Head(key);
+  ASSERT_TRUE(head.ok());
+  std::string body = *mem_.Contents(key);
+  const size_t page_size = 4096;
+  const size_t pages = body.size() / page_size;
+  ASSERT_GT(pages, 20u);
+  for (size_t page = pages / 2 - 5; page < pages / 2 + 5; ++page) {
+    for (size_t i = 0; i < 12; ++i) body[page * page_size + i] = static_cast<char>(0xff - i);
+  }
+  auto meta = head->metadata;
+  meta.erase("sha256");
+  StringReader reader(body);
+  store::PutOptions po;
+  po.metadata = meta;
+  ASSERT_TRUE(mem_.Put(key, reader, po).ok());
+  // The premise: counting the rows of this file fails too.
+  ASSERT_TRUE(env::WriteFileAtomic(Path("damaged.db"), body).ok());
+  ASSERT_FALSE(snapshot::CountTablesAndRecords(Path("damaged.db")).ok());
+
+  const std::string bytes = ReadBytes(db_);
+  auto r = RunRestore(ctx_, Options(key));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("failed its check: integrity check of "), std::string::npos)
+      << r.status().message();
   EXPECT_TRUE(ReadBytes(db_) == bytes) << "the database changed";
 }
 

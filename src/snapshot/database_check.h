@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -37,11 +38,42 @@ struct DbStats {
 // the database stayed locked for `busy_timeout_ms`, kIOError otherwise.
 Result<DbStats> CountTablesAndRecords(const std::string& db_path, int busy_timeout_ms = 30000);
 
-// Runs PRAGMA integrity_check. Returns OK only if SQLite answers the single
-// row "ok"; kCorruption with the first few messages otherwise, and kCorruption
+struct IntegrityCheckOptions {
+  // How long to wait for a lock before giving up. Default: 30000 (30 s).
+  int busy_timeout_ms = 30000;
+  // Connections (one thread each) the check is split over; 0 = the CPUs this
+  // process may run on, at most 4. With 1, or a database of at most one
+  // table, one PRAGMA integrity_check runs: it costs the least CPU, while the
+  // split costs 1.2-1.5x the CPU to finish sooner on idle cores. Default: 0.
+  int threads = 0;
+};
+
+// Runs PRAGMA integrity_check, or its equivalent split over
+// `opts.threads` read-only connections: PRAGMA quick_check of the whole file
+// plus PRAGMA integrity_check(T) for each table T. Returns OK only if every
+// part answers "ok"; kCorruption "integrity check of PATH failed: MSG; MSG;
+// ... (N more)" with the first few problems otherwise, and kCorruption
 // "not a SQLite database: PATH" for a file that is not a database at all.
-// Returns kNotFound / kPermissionDenied as CheckDatabaseFile does, kUnavailable
-// if locked for `busy_timeout_ms`. Takes time proportional to the database.
-Status IntegrityCheck(const std::string& db_path, int busy_timeout_ms = 30000);
+// Returns kNotFound / kPermissionDenied as CheckDatabaseFile does,
+// kUnavailable if locked for `busy_timeout_ms`. Takes time proportional to
+// the database. If the database is written meanwhile, the parts of a split
+// check may each see a different committed state.
+Status IntegrityCheck(const std::string& db_path, const IntegrityCheckOptions& opts = {});
+
+namespace internal {
+
+// One part of a split integrity check.
+struct IntegrityCheckPart {
+  std::string pragma;  // "PRAGMA quick_check" or "PRAGMA integrity_check("T")"
+  uint64_t cost = 0;   // estimated: max(rowid) (or count(*)) x (1 + indexes)
+};
+
+// The parts of a split check of `db_path` in report order: quick_check
+// first, then integrity_check(T) for every table with a b-tree of its own
+// (not virtual tables), as sqlite_schema lists them. Exposed for tests.
+Result<std::vector<IntegrityCheckPart>> PlanIntegrityCheck(const std::string& db_path,
+                                                           int busy_timeout_ms);
+
+}  // namespace internal
 
 }  // namespace dbbackup::snapshot

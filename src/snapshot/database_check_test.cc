@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "snapshot/test_util.h"
 
@@ -99,45 +102,90 @@ TEST(CountTablesAndRecordsTest, MissingDatabase) {
   EXPECT_TRUE(ListDir(dir.path()).empty());
 }
 
-TEST(IntegrityCheckTest, HealthyDatabaseIsOk) {
+// Overwrites the b-tree page headers of pages [first, last) of `path`.
+void DamagePages(const std::string& path, int first, int last) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  for (int page = first; page < last; ++page) {
+    f.seekp(static_cast<std::streamoff>(page) * 4096);
+    const char garbage[16] = {'\x0d', '\xff', '\x7f', '\x00', '\x55', '\xaa', '\x13', '\x37',
+                              '\xff', '\xff', '\xff', '\xff', '\x01', '\x02', '\x03', '\x04'};
+    f.write(garbage, sizeof(garbage));
+  }
+}
+
+// Tables of every kind the split check has to handle: rowid tables with and
+// without indexes, awkward names, WITHOUT ROWID, sqlite_sequence, a view and
+// (where SQLite has FTS5) a virtual table with its shadow tables.
+void MakeVariedDb(const std::string& path) {
+  MakeDb(path, 2000, 50);
+  TestDb db(path);
+  db.Exec("CREATE INDEX items_payload ON items(payload)");
+  db.Exec("CREATE TABLE seq(id INTEGER PRIMARY KEY AUTOINCREMENT, v)");
+  db.Exec(R"(CREATE TABLE "we""ird table"(a, b UNIQUE))");
+  db.Exec(R"(CREATE INDEX weird_a ON "we""ird table"(a))");
+  db.Exec("CREATE TABLE [select](v NOT NULL CHECK (v > 0))");
+  db.Exec("CREATE TABLE kv(k TEXT PRIMARY KEY, v) WITHOUT ROWID");
+  db.Exec("CREATE INDEX kv_v ON kv(v)");
+  db.Exec("CREATE VIEW items_view AS SELECT id FROM items");
+  db.Exec("INSERT INTO seq(v) SELECT id FROM items WHERE id <= 300");
+  db.Exec(R"(INSERT INTO "we""ird table" SELECT id % 7, id FROM items WHERE id <= 500)");
+  db.Exec("INSERT INTO [select] SELECT id FROM items WHERE id <= 100");
+  db.Exec("INSERT INTO kv SELECT 'key' || id, id % 13 FROM items WHERE id <= 400");
+  if (sqlite3_compileoption_used("ENABLE_FTS5")) {
+    db.Exec("CREATE VIRTUAL TABLE notes USING fts5(body)");
+    db.Exec("INSERT INTO notes SELECT 'note ' || id FROM items WHERE id <= 50");
+  }
+}
+
+// Every case runs with the single pragma (1) and split over 2 and 4
+// connections: the expectations are the same, so the two ways agree.
+class IntegrityCheckTest : public ::testing::TestWithParam<int> {
+ protected:
+  Status Check(const std::string& path) {
+    IntegrityCheckOptions opts;
+    opts.threads = GetParam();
+    return IntegrityCheck(path, opts);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Threads, IntegrityCheckTest, ::testing::Values(1, 2, 4),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return "Threads" + std::to_string(info.param);
+                         });
+
+TEST_P(IntegrityCheckTest, HealthyDatabaseIsOk) {
   ScratchDir dir;
   MakeDb(dir.File("a.db"), 1000);
-  Status st = IntegrityCheck(dir.File("a.db"));
+  Status st = Check(dir.File("a.db"));
   EXPECT_TRUE(st.ok()) << st.ToString();
 }
 
-TEST(IntegrityCheckTest, FlippedPageBytesAreCorruption) {
+TEST_P(IntegrityCheckTest, HealthyDatabaseWithManyKindsOfTablesIsOk) {
+  ScratchDir dir;
+  MakeVariedDb(dir.File("a.db"));
+  Status st = Check(dir.File("a.db"));
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
+TEST_P(IntegrityCheckTest, FlippedPageBytesAreCorruption) {
   ScratchDir dir;
   const std::string path = dir.File("a.db");
-  {
-    MakeDb(path, 5000, 200);
-    TestDb db(path);
-    db.Exec("CREATE INDEX items_payload ON items(payload)");
-  }
-  // Overwrite the b-tree page headers of a run of pages in the middle.
-  {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    for (int page = 20; page < 40; ++page) {
-      f.seekp(static_cast<std::streamoff>(page) * 4096);
-      const char garbage[16] = {'\x0d', '\xff', '\x7f', '\x00', '\x55', '\xaa', '\x13', '\x37',
-                                '\xff', '\xff', '\xff', '\xff', '\x01', '\x02', '\x03', '\x04'};
-      f.write(garbage, sizeof(garbage));
-    }
-  }
-  Status st = IntegrityCheck(path);
+  MakeVariedDb(path);
+  DamagePages(path, 20, 40);
+  Status st = Check(path);
   EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
-  EXPECT_NE(st.message().find("integrity check of " + path), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().rfind("integrity check of " + path + " failed: ", 0), 0u) << st.message();
 }
 
 // Damage beyond the b-tree structure, which quick_check does not see: an
 // index whose content does not match its table.
-TEST(IntegrityCheckTest, IndexContentIsChecked) {
+TEST_P(IntegrityCheckTest, IndexContentIsChecked) {
   ScratchDir dir;
   const std::string path = dir.File("index.db");
-  MakeDb(path, 200, 50);
+  MakeVariedDb(path);
   {
     TestDb db(path);
-    db.Exec("CREATE TABLE small AS SELECT id AS a, id * 2 AS b FROM items");
+    db.Exec("CREATE TABLE small AS SELECT id AS a, id * 2 AS b FROM items WHERE id <= 200");
     db.Exec("CREATE INDEX small_a ON small(a)");
     // Redefine the index over another column: its entries no longer match.
     db.Exec("PRAGMA writable_schema = ON");
@@ -149,24 +197,81 @@ TEST(IntegrityCheckTest, IndexContentIsChecked) {
     TestDb db(path);
     ASSERT_EQ(db.Query("PRAGMA quick_check"), "ok") << "only the full check sees this damage";
   }
-  Status st = IntegrityCheck(path);
+  Status st = Check(path);
   EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
-  EXPECT_NE(st.message().find("small_a"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().rfind("integrity check of " + path + " failed: ", 0), 0u) << st.message();
+  EXPECT_NE(st.message().find("missing from index small_a"), std::string::npos) << st.message();
+  // Half the rows are missing from the index: five messages, then a count.
+  EXPECT_NE(st.message().find("; ... ("), std::string::npos) << st.message();
+  EXPECT_EQ(std::count(st.message().begin(), st.message().end(), ';'), 5) << st.message();
 }
 
-TEST(IntegrityCheckTest, NotADatabaseIsCorruption) {
+TEST_P(IntegrityCheckTest, NotADatabaseIsCorruption) {
   ScratchDir dir;
   const std::string path = dir.File("x.db");
   WriteText(path, "hello");
-  Status st = IntegrityCheck(path);
+  Status st = Check(path);
   EXPECT_EQ(st.code(), StatusCode::kCorruption);
   EXPECT_EQ(st.message(), "not a SQLite database: " + path);
 }
 
-TEST(IntegrityCheckTest, MissingDatabaseIsNotFound) {
+TEST_P(IntegrityCheckTest, MissingDatabaseIsNotFound) {
   ScratchDir dir;
-  EXPECT_EQ(IntegrityCheck(dir.File("nope.db")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(Check(dir.File("nope.db")).code(), StatusCode::kNotFound);
   EXPECT_TRUE(ListDir(dir.path()).empty());
+}
+
+TEST(PlanIntegrityCheckTest, QuickCheckThenEveryTableWithABtree) {
+  ScratchDir dir;
+  const std::string path = dir.File("a.db");
+  MakeVariedDb(path);
+  auto plan = internal::PlanIntegrityCheck(path, 1000);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::vector<std::string> pragmas;
+  uint64_t tables_cost = 0;
+  for (const auto& part : *plan) {
+    pragmas.push_back(part.pragma);
+    if (part.pragma != "PRAGMA quick_check") tables_cost += part.cost;
+  }
+  std::vector<std::string> expected = {
+      "PRAGMA quick_check",
+      R"(PRAGMA integrity_check("items"))",
+      R"(PRAGMA integrity_check("seq"))",
+      R"(PRAGMA integrity_check("sqlite_sequence"))",
+      R"(PRAGMA integrity_check("we""ird table"))",
+      R"(PRAGMA integrity_check("select"))",
+      R"(PRAGMA integrity_check("kv"))",
+  };
+  if (sqlite3_compileoption_used("ENABLE_FTS5")) {
+    // Not "notes" itself (virtual), but its shadow tables, which are tables.
+    for (const char* shadow :
+         {"notes_data", "notes_idx", "notes_content", "notes_docsize", "notes_config"}) {
+      expected.push_back(std::string("PRAGMA integrity_check(\"") + shadow + "\")");
+    }
+  }
+  EXPECT_EQ(pragmas, expected);
+  // max(rowid) x (1 + indexes); count(*) for WITHOUT ROWID; "b UNIQUE" is
+  // an index too (sqlite_autoindex_...).
+  EXPECT_EQ((*plan)[1].cost, 2000u * 2);
+  EXPECT_EQ((*plan)[4].cost, 500u * 3);
+  EXPECT_EQ((*plan)[5].cost, 100u);
+  EXPECT_EQ((*plan)[6].cost, 400u * 2);
+  EXPECT_EQ((*plan)[0].cost, tables_cost / 3);
+}
+
+TEST(PlanIntegrityCheckTest, EmptyTablesCostOneRow) {
+  ScratchDir dir;
+  const std::string path = dir.File("a.db");
+  {
+    TestDb db(path);
+    db.Exec("CREATE TABLE empty(v)");
+    db.Exec("CREATE TABLE empty_kv(k PRIMARY KEY) WITHOUT ROWID");
+  }
+  auto plan = internal::PlanIntegrityCheck(path, 1000);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->size(), 3u);
+  EXPECT_EQ((*plan)[1].cost, 1u);
+  EXPECT_EQ((*plan)[2].cost, 1u);
 }
 
 }  // namespace
