@@ -370,14 +370,53 @@ TEST(ParallelGzipTest, TrickledSourceAndTinyReads) {
   EXPECT_TRUE(Decompress(*packed, Compression::kGzip).value() == data);
 }
 
-TEST(ParallelGzipTest, RatioCloseToZlibLevel6) {
+// The product promise: default gzip is never larger than `gzip -6` (zlib level
+// 6, one stream) of the same input. On this text libdeflate 5 and 6 lose 4-11 %
+// to zlib, so the sampling must settle on 7.
+TEST(ParallelGzipTest, NoLargerThanZlibLevel6OnRepetitiveText) {
   const std::string data = TextData(8 * kMiB);
   StringReader source(data);
-  const size_t parallel = CompressParallel(source, Compression::kGzip, 2).value().size();
+  const std::string packed = CompressParallel(source, Compression::kGzip, 2).value();
   const size_t zlib6 = ZlibDeflateGzip(data, 6).size();
-  std::printf("text %zu bytes: parallel gzip %zu, zlib -6 %zu (%+.2f%%)\n", data.size(), parallel,
-              zlib6, 100.0 * (double(parallel) - zlib6) / zlib6);
-  EXPECT_LE(parallel, zlib6 * 101 / 100);
+  std::printf("text %zu bytes: parallel gzip %zu, zlib -6 %zu (%+.2f%%)\n", data.size(),
+              packed.size(), zlib6, 100.0 * (double(packed.size()) - zlib6) / zlib6);
+  EXPECT_LE(packed.size(), zlib6);
+  EXPECT_TRUE(Decompress(packed, Compression::kGzip).value() == data);
+}
+
+// Incompressible input: every candidate level ties with zlib, so none is
+// chosen over the safe one; the output is the input plus framing (stored
+// blocks, one member header per 2 MiB) and gunzip reads it.
+TEST(ParallelGzipTest, IncompressibleInput) {
+  const std::string data = RandomData(9 * kMiB + 5, 12);
+  StringReader source(data);
+  const std::string packed = CompressParallel(source, Compression::kGzip, 2).value();
+  EXPECT_LE(packed.size(), data.size() + data.size() / 1000 + 5 * 64);
+  EXPECT_TRUE(Decompress(packed, Compression::kGzip).value() == data);
+  EXPECT_TRUE(RunTool("gunzip -c", packed) == data);
+}
+
+// Levels at both ends map to clamped libdeflate candidates (1 -> 1..2,
+// 9 -> 8..10); input whose character changes midway (text, random, text)
+// makes the sampled choice move. Every output must still be one gzip file
+// that gunzip and zlib read back whole.
+TEST(ParallelGzipTest, EveryLevelRoundTripsOnMixedInput) {
+  const std::string data = TextData(3 * kMiB, 13) + RandomData(3 * kMiB, 13) + TextData(kMiB, 14);
+  const size_t random_part = 3 * kMiB;
+  for (int level = 1; level <= 9; ++level) {
+    StringReader source(data);
+    CompressOptions opts;
+    opts.level = level;
+    opts.threads = 2;
+    auto reader = NewCompressingReader(source, Compression::kGzip, opts);
+    Result<std::string> packed = Drain(*reader);
+    ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+    EXPECT_LT(packed->size(), data.size() - random_part / 2) << "level " << level;
+    EXPECT_TRUE(Decompress(*packed, Compression::kGzip).value() == data) << "level " << level;
+    if (level == 1 || level == 9) {
+      EXPECT_TRUE(RunTool("gunzip -c", *packed) == data) << "level " << level;
+    }
+  }
 }
 
 // Our decoder takes whole members through libdeflate when they fit its
