@@ -1,9 +1,10 @@
 // Raw libdeflate gzip on 1 MiB blocks (what each worker of the parallel gzip
 // stage does), one thread, levels 4..9: speed and ratio side by side, to
 // choose the libdeflate level behind "gzip level 6" (src/codec/
-// parallel_gzip_stage.cc maps gzip N to libdeflate N+1). The issue's
-// constraint is a ratio no worse than `gzip -6` on the same file: compare the
-// ratio counter with the gzip -6 ratio in bench/results/latest.md.
+// parallel_gzip_stage.cc picks libdeflate N-1, N or N+1 by sampling zlib -N
+// against them). The constraint is a ratio no worse than `gzip -6` on
+// the same file: compare the ratio counter with the gzip -6 ratio in
+// bench/results/latest.md.
 #include <benchmark/benchmark.h>
 #include <libdeflate.h>
 
