@@ -1,7 +1,10 @@
 #include "store/s3/s3_client.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "common/log.h"
 #include "store/s3/crypto.h"
@@ -26,6 +29,28 @@ class ViewReader : public Reader {
   std::string_view data_;
   size_t pos_ = 0;
 };
+
+// Reads a response body into one allocation of its announced size. Appended
+// in 64 KiB steps, a string's capacity doubles past the body: an 8 MiB range
+// of a ranged download held 16 MiB, and at 1 GB a restore's four parts in
+// flight (spread over worker threads' malloc arenas) peaked at 127 MiB RSS.
+// Content-Length sizes the buffer only up to kMaxBodyReserve, so a bad header
+// cannot make us allocate a huge buffer up front.
+constexpr uint64_t kMaxBodyReserve = 64ull << 20;
+Result<std::string> ReadBody(HttpResponseStream& stream) {
+  std::string out;
+  if (std::optional<std::string> length = stream.Header("content-length")) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(length->c_str(), &end, 10);
+    if (end != length->c_str() && *end == '\0' && n <= kMaxBodyReserve) out.reserve(n);
+  }
+  std::vector<char> buf(64 * 1024);
+  for (;;) {
+    DBB_ASSIGN_OR_RETURN(size_t k, stream.Read(buf.data(), buf.size()));
+    if (k == 0) return out;
+    out.append(buf.data(), k);
+  }
+}
 
 bool IsIpAddress(std::string_view host) {
   if (host.find(':') != std::string_view::npos) return true;  // IPv6
@@ -406,7 +431,7 @@ Result<HttpResponse> S3Client::Call(const S3Request& r) {
       HttpResponse response;
       response.status = (*opened)->status();
       response.headers = (*opened)->headers();
-      Result<std::string> all = ReadAll(**opened);
+      Result<std::string> all = ReadBody(**opened);
       if (!all.ok()) {
         failure = all.status();
       } else {
