@@ -53,15 +53,16 @@ Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInf
     }
     return body.status();
   }
-  // The download proceeds while the bytes already here are decompressed,
-  // hashed and written.
+  // Three threads: the download, decompression, and hashing + writing each
+  // proceed while the next stage works on what they handed on.
   PrefetchReader prefetched(**body);
   CountingReader downloaded(prefetched, [&](uint64_t n) {
     if (ctx.progress) ctx.progress(Progress{"download", n, head.size});
   });
   auto plain = codec::NewDecompressingReader(downloaded, compression);
+  PrefetchReader decompressed(*plain, 1 << 20, 2);
   codec::Hasher sha256(codec::HashAlgorithm::kSha256);
-  codec::HashingReader hashed(*plain, {&sha256});
+  codec::HashingReader hashed(decompressed, {&sha256});
   DBB_ASSIGN_OR_RETURN(auto out, env::FileWriter::OpenExisting(dest_path));
   auto copied = CopyStream(hashed, *out);
   if (!copied.ok()) return copied.status().Annotate("restoring " + key);
