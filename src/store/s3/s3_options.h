@@ -64,7 +64,7 @@ struct S3Options {
   std::string sse_customer_key;
   // Size of each multipart part, and the threshold between a single PUT and
   // a multipart upload. A body of unknown size (no size_hint) can be at most
-  // part_size × 10000 (50 GB at the default); with a hint, parts grow as the
+  // part_size × 10000 (52 GB at the default); with a hint, parts grow as the
   // size needs. Must be within [5 MiB, 5 GiB]. S3's minimum, because parts
   // in flight are what a backup holds in memory (4 × 5 MiB); loopback RGW
   // takes a 31 MB upload in the same 0.24-0.26 s at 5, 8, 16 or 32 MiB.
