@@ -1,10 +1,15 @@
 #include "store/s3/curl_transport.h"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "common/strings.h"
 
@@ -13,6 +18,9 @@ namespace dbbackup::store::s3 {
 struct CurlTransport::Handle {
   CURLM* multi = nullptr;
   CURL* easy = nullptr;
+  // The sockets of this handle's connections (its multi's cache), tracked
+  // because CURLINFO_ACTIVESOCKET is not set until a transfer ends.
+  std::vector<curl_socket_t> sockets;
   ~Handle() {
     if (easy) curl_easy_cleanup(easy);
     if (multi) curl_multi_cleanup(multi);
@@ -69,6 +77,40 @@ Status CurlError(CURLcode code, const std::string& url, const char* errbuf) {
           "HTTP request to " + origin + " failed (curl " + std::to_string(code) + "): " + detail,
           false};
   }
+}
+
+// Acknowledges what the server sent so far without waiting for the delayed-
+// ACK timer. Servers that write a response's head and body separately with
+// Nagle's algorithm on (Ceph RGW's beast frontend by default) hold a small
+// body until the head is acknowledged, and Linux delays that ACK by 40 ms or
+// more once a connection looks interactive (one request right after another
+// response). That stalled every CreateMultipartUpload and
+// CompleteMultipartUpload on RGW by 40 ms (80 of the 250 ms a 31 MB upload
+// took); TCP_QUICKACK on the status line sends the pending ACK at once.
+//
+// One transfer runs on a handle at a time, so the pending ACK is on one of
+// its sockets; on the others (idle, if any) the option does nothing.
+void AcknowledgeNow(const std::vector<curl_socket_t>& sockets) {
+#ifdef TCP_QUICKACK
+  for (curl_socket_t fd : sockets) {
+    int one = 1;
+    // Best effort: a failure costs only the delay this avoids.
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  }
+#else
+  (void)sockets;
+#endif
+}
+
+int OnSocketOpened(void* handle, curl_socket_t fd, curlsocktype /*purpose*/) {
+  static_cast<CurlTransport::Handle*>(handle)->sockets.push_back(fd);
+  return CURL_SOCKOPT_OK;
+}
+
+int OnSocketClose(void* handle, curl_socket_t fd) {
+  auto& sockets = static_cast<CurlTransport::Handle*>(handle)->sockets;
+  sockets.erase(std::remove(sockets.begin(), sockets.end(), fd), sockets.end());
+  return close(fd);
 }
 
 }  // namespace
@@ -165,6 +207,7 @@ class CurlResponseStream : public HttpResponseStream {
     size_t len = size * nitems;
     std::string_view line(data, len);
     if (line.starts_with("HTTP/")) {
+      AcknowledgeNow(self->handle_->sockets);
       // A new response begins (after a 100 Continue, say): start afresh.
       self->headers_.clear();
       self->content_length_.reset();
@@ -255,6 +298,10 @@ Status CurlResponseStream::Start(const HttpRequest& request, const CurlTransport
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, std::max(1L, stall_s));
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, &OnSocketOpened);
+  curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, handle_.get());
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &OnSocketClose);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, handle_.get());
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlResponseStream::OnHeader);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlResponseStream::OnWrite);

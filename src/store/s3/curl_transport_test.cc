@@ -5,12 +5,16 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -30,6 +34,10 @@ struct Reply {
   std::string response;
   bool close_after = false;
   std::chrono::milliseconds stall{0};
+  // If set, write the first `ack_split` bytes, wait until the client has
+  // acknowledged them, then write the rest: the way a server with Nagle's
+  // algorithm on sends a head and a small body written separately.
+  size_t ack_split = 0;
 };
 
 class TinyServer {
@@ -62,6 +70,7 @@ class TinyServer {
     std::lock_guard<std::mutex> lock(mu_);
     for (int fd : conn_fds_) shutdown(fd, SHUT_RDWR);
     for (auto& t : conns_) t.join();
+    for (int fd : conn_fds_) close(fd);
   }
 
   std::string Url(const std::string& path) const {
@@ -71,6 +80,11 @@ class TinyServer {
   std::vector<SeenRequest> seen() {
     std::lock_guard<std::mutex> lock(mu_);
     return seen_;
+  }
+  // How long each `ack_split` reply waited for the client's ACK.
+  std::vector<std::chrono::milliseconds> ack_waits() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ack_waits_;
   }
 
  private:
@@ -117,7 +131,15 @@ class TinyServer {
         seen_.push_back(req);
       }
       Reply reply = handler_(req);
-      for (size_t off = 0; off < reply.response.size();) {
+      size_t off = 0;
+      if (reply.ack_split > 0) {
+        if (!WriteAll(fd, std::string_view(reply.response).substr(0, reply.ack_split))) {
+          return Close(fd);
+        }
+        off = reply.ack_split;
+        RecordAckWait(fd);
+      }
+      for (; off < reply.response.size();) {
         ssize_t n = write(fd, reply.response.data() + off, reply.response.size() - off);
         if (n <= 0) return Close(fd);
         off += n;
@@ -129,6 +151,30 @@ class TinyServer {
 
   void Close(int fd) { shutdown(fd, SHUT_RDWR); }
 
+  static bool WriteAll(int fd, std::string_view data) {
+    for (size_t off = 0; off < data.size();) {
+      ssize_t n = write(fd, data.data() + off, data.size() - off);
+      if (n <= 0) return false;
+      off += n;
+    }
+    return true;
+  }
+
+  // Waits (up to 2 s) until nothing written on `fd` is unacknowledged and
+  // records how long that took.
+  void RecordAckWait(int fd) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + std::chrono::seconds(2);
+    int unacked = 1;
+    while (ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    ack_waits_.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start));
+  }
+
   Handler handler_;
   const std::string greeting_;
   int listen_fd_ = -1;
@@ -137,9 +183,10 @@ class TinyServer {
   std::atomic<int> accepted_{0};
   std::thread acceptor_;
   std::mutex mu_;
-  std::vector<int> conn_fds_;       // guarded by mu_
-  std::vector<std::thread> conns_;  // guarded by mu_
-  std::vector<SeenRequest> seen_;   // guarded by mu_
+  std::vector<int> conn_fds_;                         // guarded by mu_
+  std::vector<std::thread> conns_;                    // guarded by mu_
+  std::vector<SeenRequest> seen_;                     // guarded by mu_
+  std::vector<std::chrono::milliseconds> ack_waits_;  // guarded by mu_
 };
 
 std::string Response(int status, const std::string& body, const std::string& extra = "") {
@@ -180,6 +227,64 @@ TEST(CurlTransport, ReusesTheConnection) {
   auto res = SendAndReadAll(t, HttpRequest{"HEAD", server.Url("/k"), {}, nullptr, 0});
   ASSERT_TRUE(res.ok()) << res.status().ToString();
   EXPECT_EQ(server.accepted(), 1);
+}
+
+// Ceph RGW writes a response's head and its small XML body separately with
+// Nagle's algorithm on, so the body waits for the head's ACK. Linux delays
+// that ACK by at least 40 ms on a connection that looks interactive (each
+// request sent right after the previous response), which stalled every
+// CreateMultipartUpload and CompleteMultipartUpload. The client acknowledges
+// the head as soon as it reads it.
+TEST(CurlTransport, AcknowledgesTheResponseHeadAtOnce) {
+  const std::string body = "<InitiateMultipartUploadResult/>";
+  const std::string response = Response(200, body);
+  TinyServer server([&](const SeenRequest&) {
+    Reply r{response};
+    r.ack_split = response.size() - body.size();
+    return r;
+  });
+  CurlTransport t({});
+  constexpr int kRequests = 6;
+  for (int i = 0; i < kRequests; ++i) {
+    auto res = SendAndReadAll(t, HttpRequest{"POST", server.Url("/k?uploads"), {}, nullptr, 0});
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+    EXPECT_EQ(res->body, body);
+  }
+  EXPECT_EQ(server.accepted(), 1);
+  std::vector<std::chrono::milliseconds> waits = server.ack_waits();
+  ASSERT_EQ(waits.size(), static_cast<size_t>(kRequests));
+  // Delayed ACKs take 40 ms or more; the median keeps one request that lost
+  // its CPU on a busy machine from failing the test.
+  std::sort(waits.begin(), waits.end());
+  EXPECT_LT(waits[kRequests / 2], std::chrono::milliseconds(20))
+      << "median wait for the ACK of the response head: " << waits[kRequests / 2].count() << " ms";
+}
+
+int OpenFdCount() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// The transport tracks its sockets for the ACK above and closes them itself;
+// none may outlive it, including those of connections the server dropped.
+TEST(CurlTransport, ClosesEverySocketItOpened) {
+  const int before = OpenFdCount();
+  {
+    int calls = 0;
+    TinyServer server([&](const SeenRequest&) {
+      return Reply{Response(200, "ok"), ++calls % 2 == 0};
+    });
+    {
+      CurlTransport t({});
+      for (int i = 0; i < 5; ++i) {
+        auto res = SendAndReadAll(t, HttpRequest{"GET", server.Url("/k"), {}, nullptr, 0});
+        ASSERT_TRUE(res.ok()) << res.status().ToString();
+      }
+    }
+    EXPECT_GE(server.accepted(), 3);
+  }
+  EXPECT_EQ(OpenFdCount(), before);
 }
 
 TEST(CurlTransport, HeadIgnoresContentLength) {
