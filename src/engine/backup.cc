@@ -23,18 +23,43 @@ namespace {
 
 constexpr char kWorkDirPrefix[] = "dbbackup-backup-";
 
+// MD5s what passes through while the total stays within `limit`. The
+// compressed MD5 is recorded only to be compared with a plain-MD5 etag, which
+// larger objects do not get (multipart); hashing them costs a zstd backup 6%
+// of its CPU for nothing.
+class BoundedMd5Reader : public Reader {
+ public:
+  BoundedMd5Reader(Reader& inner, uint64_t limit) : inner_(inner), limit_(limit) {}
+
+  Result<size_t> Read(void* buf, size_t n) override {
+    DBB_ASSIGN_OR_RETURN(size_t k, inner_.Read(buf, n));
+    total_ += k;
+    if (total_ <= limit_) md5_.Update(buf, k);
+    return k;
+  }
+
+  // The hex MD5 of everything read, or "" past the limit.
+  std::string FinalHex() { return total_ <= limit_ ? md5_.FinalHex() : ""; }
+
+ private:
+  Reader& inner_;
+  const uint64_t limit_;
+  uint64_t total_ = 0;
+  codec::Hasher md5_{codec::HashAlgorithm::kMd5};
+};
+
 // Compresses the snapshot into `spool`, hashing both sides in the same pass.
 struct SpoolResult {
   uint64_t original_size = 0;
   uint64_t compressed_size = 0;
   std::string sha256;
-  std::string compressed_md5;
+  std::string compressed_md5;  // empty if larger than the store's Md5EtagLimit()
 };
 
 Result<SpoolResult> CompressToSpool(const EngineContext& ctx, const std::string& snapshot_path,
                                     uint64_t snapshot_size, const std::string& spool_path,
                                     codec::Compression compression,
-                                    const codec::CompressOptions& codec_opts) {
+                                    const codec::CompressOptions& codec_opts, uint64_t md5_limit) {
   DBB_ASSIGN_OR_RETURN(auto src, env::FileReader::Open(snapshot_path));
   CancellableReader cancellable(*src, ctx.cancel);
   CountingReader counted(cancellable, [&](uint64_t n) {
@@ -43,8 +68,7 @@ Result<SpoolResult> CompressToSpool(const EngineContext& ctx, const std::string&
   codec::Hasher sha256(codec::HashAlgorithm::kSha256);
   codec::HashingReader hashed(counted, {&sha256});
   auto compressed = codec::NewCompressingReader(hashed, compression, codec_opts);
-  codec::Hasher md5(codec::HashAlgorithm::kMd5);
-  codec::HashingReader hashed_out(*compressed, {&md5});
+  BoundedMd5Reader hashed_out(*compressed, md5_limit);
   DBB_ASSIGN_OR_RETURN(auto out, env::FileWriter::OpenExisting(spool_path));
   DBB_ASSIGN_OR_RETURN(uint64_t written, CopyStream(hashed_out, *out));
   DBB_RETURN_IF_ERROR(out->Close());
@@ -52,7 +76,7 @@ Result<SpoolResult> CompressToSpool(const EngineContext& ctx, const std::string&
   r.original_size = counted.count();
   r.compressed_size = written;
   r.sha256 = sha256.FinalHex();
-  r.compressed_md5 = md5.FinalHex();
+  r.compressed_md5 = hashed_out.FinalHex();
   return r;
 }
 
@@ -115,7 +139,7 @@ Status VerifyUploaded(store::ObjectStore& store, const std::string& key,
     return Status::Corruption("uploaded object " + key + " has etag " + head.etag +
                               ", the upload returned " + put_info.etag);
   }
-  if (IsPlainMd5(head.etag) && head.etag != meta.compressed_md5) {
+  if (!meta.compressed_md5.empty() && IsPlainMd5(head.etag) && head.etag != meta.compressed_md5) {
     return Status::Corruption("uploaded object " + key + " has MD5 " + head.etag + ", expected " +
                               meta.compressed_md5);
   }
@@ -164,9 +188,14 @@ Result<BackupReport> RunBackup(const EngineContext& ctx, const BackupOptions& op
   codec_opts.level = opts.level;
   codec_opts.threads =
       opts.threads > 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
-  DBB_ASSIGN_OR_RETURN(SpoolResult spooled, CompressToSpool(ctx, snap.path(), snap.size(),
-                                                            spool.path(), compression, codec_opts));
+  DBB_ASSIGN_OR_RETURN(SpoolResult spooled,
+                       CompressToSpool(ctx, snap.path(), snap.size(), spool.path(), compression,
+                                       codec_opts, ctx.store->Md5EtagLimit()));
   const auto t_comp = ctx.clock->Monotonic();
+  // Unlinking a file frees its page cache: 10 ms for 100 MB, on the critical
+  // path if done at the end; beside the upload it costs nothing. Joined
+  // before the work directory goes.
+  std::jthread snapshot_remover([s = std::move(snap)]() mutable { auto dropped = std::move(s); });
 
   catalog::BackupMetadata meta;
   meta.original_size = spooled.original_size;

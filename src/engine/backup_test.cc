@@ -4,10 +4,12 @@
 
 #include "catalog/metadata.h"
 #include "codec/compression.h"
+#include "codec/hashing.h"
 #include "common/io.h"
 #include "engine/restore.h"
 #include "engine/test_db.h"
 #include "env/file_util.h"
+#include "store/mem_store.h"
 
 namespace dbbackup::engine {
 namespace {
@@ -55,6 +57,47 @@ TEST_F(BackupTest, StoresGzipWithSeedLayoutAndMetadata) {
   ASSERT_GE(body->size(), 2u);
   EXPECT_EQ(static_cast<unsigned char>((*body)[0]), 0x1f);
   EXPECT_EQ(static_cast<unsigned char>((*body)[1]), 0x8b);
+}
+
+// A store whose etags are content MD5s only up to `limit` bytes, as S3's
+// are up to one part.
+class Md5LimitedStore : public store::MemObjectStore {
+ public:
+  Md5LimitedStore(env::Clock* clock, uint64_t limit)
+      : store::MemObjectStore(store::MemStoreOptions{1000, clock}), limit_(limit) {}
+  uint64_t Md5EtagLimit() const override { return limit_; }
+
+ private:
+  uint64_t limit_;
+};
+
+TEST_F(BackupTest, RecordsTheCompressedMd5OnlyWhereTheEtagIsOne) {
+  testing::MakeDb(db_, 500);
+  auto small = RunBackup(ctx_, Options());
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  auto head = mem_.Head(small->key);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->metadata.at("compressed-md5"), codec::Md5Hex(*mem_.Contents(small->key)));
+
+  // Past the limit the object would be multipart: no MD5 to compare with.
+  Md5LimitedStore limited(&clock_, 100);
+  EngineContext ctx = ctx_;
+  ctx.store = &limited;
+  auto large = RunBackup(ctx, Options());
+  ASSERT_TRUE(large.ok()) << large.status().ToString();
+  EXPECT_TRUE(large->verified);
+  head = limited.Head(large->key);
+  ASSERT_TRUE(head.ok());
+  EXPECT_GT(head->size, 100u);
+  EXPECT_EQ(head->metadata.count("compressed-md5"), 0u);
+  EXPECT_EQ(head->metadata.at("sha256"), large->sha256);
+
+  // Restore and verify do without it.
+  RestoreOptions ro;
+  ro.target_path = Path("restored.db");
+  auto r = RunRestore(ctx, ro);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->checksum_verified);
 }
 
 TEST_F(BackupTest, RoundTripsThroughRestore) {

@@ -98,6 +98,7 @@ class FaultyObjectStore : public ObjectStore {
   Result<ObjectInfo> Head(const std::string& key) override;
   Result<ListPage> List(const std::string& prefix, const std::string& page_token) override;
   Status Delete(const std::string& key) override;
+  uint64_t Md5EtagLimit() const override { return base_->Md5EtagLimit(); }
 
  private:
   // REQUIRES: mu_ held. Counts the injection.

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -98,6 +99,12 @@ class ObjectStore {
 
   // Removes `key`. OK if it did not exist.
   virtual Status Delete(const std::string& key) = 0;
+
+  // The largest object whose etag after Put() is the hex MD5 of its content;
+  // 0 if none. A caller that records an MD5 only to compare it with the etag
+  // later need not hash larger objects.
+  // Default: no limit (the local and in-memory stores).
+  virtual uint64_t Md5EtagLimit() const { return std::numeric_limits<uint64_t>::max(); }
 };
 
 // Lists every key under `prefix`, following pages.

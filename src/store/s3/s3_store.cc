@@ -223,6 +223,13 @@ Result<ObjectInfo> S3ObjectStore::PutSingle(const std::string& key, std::string 
   return info;
 }
 
+uint64_t S3ObjectStore::Md5EtagLimit() const {
+  const s3::S3Options& o = client_.options();
+  if (o.sse == "SSE-C" || o.sse == "aws:kms") return 0;
+  // Put() sends anything up to one configured part as a single PUT.
+  return o.part_size;
+}
+
 size_t PartSizeFor(size_t configured, std::optional<uint64_t> size_hint) {
   if (!size_hint) return configured;
   // ceil(size / 10000), rounded up to a whole MiB, never below the configured size.

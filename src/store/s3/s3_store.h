@@ -68,6 +68,9 @@ class S3ObjectStore : public ObjectStore {
   // continuation token.
   Result<ListPage> List(const std::string& prefix, const std::string& page_token) override;
   Status Delete(const std::string& key) override;
+  // One part: larger objects are multipart ("MD5 of the part MD5s-N"). With
+  // SSE-C or SSE-KMS no etag is the content's MD5.
+  uint64_t Md5EtagLimit() const override;
 
   // The underlying client, for tests (bucket creation) and diagnostics.
   s3::S3Client& client() { return client_; }

@@ -156,6 +156,21 @@ TEST_F(S3StoreTest, SseNoneSendsNoHeaderAndKmsSendsKeyId) {
             "arn:aws:kms:us-east-1:1:key/abc");
 }
 
+// Up to one part an object is a single PUT, whose etag is its MD5; beyond,
+// it is multipart ("...-N"). SSE-C and SSE-KMS etags are never the MD5.
+TEST_F(S3StoreTest, Md5EtagLimitIsOnePartWithoutSseCOrKms) {
+  s3::S3Options o = Options();
+  for (const char* sse : {"none", "AES256"}) {
+    o.sse = sse;
+    EXPECT_EQ(Make(o, [](const RecordedRequest&) { return Ok(); }).Md5EtagLimit(), 5 * kMiB) << sse;
+  }
+  o.sse = "aws:kms";
+  EXPECT_EQ(Make(o, [](const RecordedRequest&) { return Ok(); }).Md5EtagLimit(), 0u);
+  o.sse = "SSE-C";
+  o.sse_customer_key = std::string(32, 'k');
+  EXPECT_EQ(Make(o, [](const RecordedRequest&) { return Ok(); }).Md5EtagLimit(), 0u);
+}
+
 TEST_F(S3StoreTest, IfNoneMatchSendsStarAnd412IsAlreadyExists) {
   Make([](const RecordedRequest&) { return ErrorXml(412, "PreconditionFailed"); });
   PutOptions opts;
