@@ -27,9 +27,16 @@ Result<WorkDir> WorkDir::Create(const std::string& parent, const std::string& pr
     if (err == EACCES || err == EPERM || err == EROFS) return Status::PermissionDenied(msg);
     return Status::IOError(msg);
   }
-  std::string lock_path = JoinPath(templ, kLockName);
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // The lock file appears under its name already locked: created and
+  // locked under another name, then renamed. Created in place, it would be
+  // unlocked for a moment, and a RemoveStale in another process could take
+  // it for a dead run's and delete the directory under us (seen with two
+  // backups started in the same instant).
+  const std::string lock_path = JoinPath(templ, kLockName);
+  const std::string new_lock_path = lock_path + ".new";
+  int fd = ::open(new_lock_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+      ::rename(new_lock_path.c_str(), lock_path.c_str()) != 0) {
     int err = errno;
     if (fd >= 0) ::close(fd);
     std::error_code ec;

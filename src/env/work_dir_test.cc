@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "env/file_util.h"
 
@@ -42,6 +44,23 @@ TEST_F(WorkDirTest, LiveDirectoriesAreNotCollected) {
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(WorkDir::RemoveStale(parent_, "op-"), 0);
   EXPECT_TRUE(PathExists(w->path()));
+}
+
+// A collector running while directories are being created never takes a
+// live one: its lock file exists only once it is locked.
+TEST_F(WorkDirTest, CollectingBesideCreationNeverTakesALiveDirectory) {
+  std::atomic<bool> done{false};
+  std::thread collector([&] {
+    while (!done) WorkDir::RemoveStale(parent_, "op-");
+  });
+  int lost = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto w = WorkDir::Create(parent_, "op-");
+    if (!w.ok() || !WriteFileAtomic(w->File("spool"), "data").ok()) ++lost;
+  }
+  done = true;
+  collector.join();
+  EXPECT_EQ(lost, 0);
 }
 
 TEST_F(WorkDirTest, DirectoriesOfDeadProcessesAreCollected) {
