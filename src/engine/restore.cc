@@ -10,6 +10,7 @@
 #include "env/file_util.h"
 #include "env/work_dir.h"
 #include "snapshot/database_check.h"
+#include "snapshot/growing_file.h"
 #include "snapshot/replace.h"
 #include "snapshot/snapshot.h"
 
@@ -36,8 +37,31 @@ Result<store::ObjectInfo> HeadBackup(const EngineContext& ctx, const std::string
   return head;
 }
 
+namespace {
+
+// Tells `written` the file's size after each write.
+class NotifyingWriter : public Writer {
+ public:
+  NotifyingWriter(Writer& inner, const std::function<void(uint64_t)>& written)
+      : inner_(inner), written_(written) {}
+  Status Write(const void* data, size_t n) override {
+    DBB_RETURN_IF_ERROR(inner_.Write(data, n));
+    total_ += n;
+    if (written_) written_(total_);
+    return Status::OK();
+  }
+
+ private:
+  Writer& inner_;
+  const std::function<void(uint64_t)>& written_;
+  uint64_t total_ = 0;
+};
+
+}  // namespace
+
 Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInfo& head,
-                                const std::string& dest_path) {
+                                const std::string& dest_path,
+                                const std::function<void(uint64_t)>& written) {
   const std::string& key = head.key;
   FetchResult result;
   DBB_ASSIGN_OR_RETURN(result.metadata, catalog::FromObjectMetadata(head.metadata));
@@ -64,7 +88,8 @@ Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInf
   codec::Hasher sha256(codec::HashAlgorithm::kSha256);
   codec::HashingReader hashed(decompressed, {&sha256});
   DBB_ASSIGN_OR_RETURN(auto out, env::FileWriter::OpenExisting(dest_path));
-  auto copied = CopyStream(hashed, *out);
+  NotifyingWriter notifying(*out, written);
+  auto copied = CopyStream(hashed, notifying);
   if (!copied.ok()) return copied.status().Annotate("restoring " + key);
   DBB_RETURN_IF_ERROR(out->Close());
   result.bytes = *copied;
@@ -132,19 +157,36 @@ Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions&
   DBB_ASSIGN_OR_RETURN(env::WorkDir work, env::WorkDir::Create(dir, work_prefix));
   DBB_ASSIGN_OR_RETURN(env::TempFile temp, env::TempFile::Create(work.path(), "restore-"));
   const auto t_start = ctx.clock->Monotonic();
-  DBB_ASSIGN_OR_RETURN(FetchResult fetched, FetchBackup(ctx, head, temp.path()));
-  const auto t_fetched = ctx.clock->Monotonic();
-  // The file must be on disk before it replaces anything; flushing it is
-  // I/O, the check is CPU on the page cache, so they run side by side. The
-  // counts only read the file too: they run beside the check, and are
-  // looked at only once it passed.
+  // The integrity check reads the pages as they arrive, on the cores the
+  // download leaves idle, instead of after it: the work file is written
+  // front to back once, and the check's verdict is looked at only if the
+  // download then passes its size and SHA-256 checks.
+  Status integrity;
   Status synced;
-  std::thread sync_thread([&] { synced = env::SyncFile(temp.path()); });
   Result<snapshot::DbStats> counted = snapshot::DbStats{};
-  std::thread count_thread([&] { counted = snapshot::CountTablesAndRecords(temp.path()); });
-  Status integrity = snapshot::IntegrityCheck(temp.path());
-  count_thread.join();
-  sync_thread.join();
+  Result<FetchResult> fetched = Status::IOError("not fetched");
+  auto t_fetched = t_start;
+  {
+    snapshot::GrowingFile growing(needed);
+    std::thread check_thread([&] {
+      snapshot::IntegrityCheckOptions check_opts;
+      check_opts.growing = &growing;
+      integrity = snapshot::IntegrityCheck(temp.path(), check_opts);
+    });
+    fetched = FetchBackup(ctx, head, temp.path(), [&](uint64_t n) { growing.Advance(n); });
+    growing.Close();
+    t_fetched = ctx.clock->Monotonic();
+    if (fetched.ok()) {
+      // The file must be on disk before it replaces anything: flushing it is
+      // I/O, and the counts read the page cache, so both run beside the rest
+      // of the check. The counts are looked at only once it passed.
+      std::thread sync_thread([&] { synced = env::SyncFile(temp.path()); });
+      counted = snapshot::CountTablesAndRecords(temp.path());
+      sync_thread.join();
+    }
+    check_thread.join();
+  }
+  if (!fetched.ok()) return fetched.status();
   if (!integrity.ok()) return integrity.Annotate("backup " + report.key + " failed its check");
   DBB_RETURN_IF_ERROR(synced);
   DBB_ASSIGN_OR_RETURN(snapshot::DbStats stats, std::move(counted));
@@ -187,10 +229,10 @@ Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions&
     temp.Release();
   }
 
-  report.original_size = fetched.bytes;
+  report.original_size = fetched->bytes;
   report.compressed_size = head.size;
-  report.sha256 = fetched.sha256;
-  report.checksum_verified = fetched.checksum_verified;
+  report.sha256 = fetched->sha256;
+  report.checksum_verified = fetched->checksum_verified;
   report.tables = static_cast<int64_t>(stats.tables);
   report.records = static_cast<int64_t>(stats.records);
   const auto t_end = ctx.clock->Monotonic();

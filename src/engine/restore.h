@@ -8,6 +8,7 @@
 // untouched; the final step is one SQLite transaction.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "engine/engine.h"
@@ -38,9 +39,10 @@ struct RestoreReport {
   int64_t tables = 0;
   int64_t records = 0;
   double duration_s = 0;
-  // Stages: download, decompress and hash into the work file; integrity
-  // check (with the file's fsync alongside) and counts; safety copy and
-  // replace (or rename) of the target.
+  // Stages: download, decompress and hash into the work file (the integrity
+  // check runs alongside, on the pages that have arrived); the rest of the
+  // check after the download, with the file's fsync and the counts; safety
+  // copy and replace (or rename) of the target.
   double download_s = 0;
   double check_s = 0;
   double replace_s = 0;
@@ -59,7 +61,8 @@ Result<store::ObjectInfo> HeadBackup(const EngineContext& ctx, const std::string
 // into `dest_path` (an existing, empty file), checking the sha256 recorded in
 // the metadata. The file is closed but not fsynced: a caller that keeps it
 // syncs it (env::SyncFile). Shared by restore and verify --deep. Returns the metadata it
-// checked against.
+// checked against. `written`, if set, is told after each write how many
+// bytes the file holds (they are readable through other descriptors).
 struct FetchResult {
   catalog::BackupMetadata metadata;
   uint64_t bytes = 0;
@@ -67,7 +70,8 @@ struct FetchResult {
   bool checksum_verified = false;
 };
 Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInfo& head,
-                                const std::string& dest_path);
+                                const std::string& dest_path,
+                                const std::function<void(uint64_t)>& written = nullptr);
 
 // The key the user asked for (validated), or the newest backup's.
 Result<std::string> ResolveKey(const EngineContext& ctx, const std::string& key);

@@ -14,6 +14,8 @@
 
 namespace dbbackup::snapshot {
 
+class GrowingFile;
+
 // Checks that `path` names a readable SQLite database file without opening it
 // through SQLite (which would create a missing file). Returns
 //   kNotFound           "database not found: PATH" if nothing is at `path`;
@@ -46,6 +48,12 @@ struct IntegrityCheckOptions {
   // table, one PRAGMA integrity_check runs: it costs the least CPU, while the
   // split costs 1.2-1.5x the CPU to finish sooner on idle cores. Default: 0.
   int threads = 0;
+  // The file is still being written (see growing_file.h): the check reads
+  // it as it arrives, through growing->Vfs(), and the split runs the parts
+  // in file order instead of largest first, as sizing the tables would wait
+  // for their last pages. Its verdict counts only once the writer finished.
+  // Default: null (a complete file).
+  GrowingFile* growing = nullptr;
 };
 
 // Runs PRAGMA integrity_check, or its equivalent split over
@@ -70,9 +78,13 @@ struct IntegrityCheckPart {
 
 // The parts of a split check of `db_path` in report order: quick_check
 // first, then integrity_check(T) for every table with a b-tree of its own
-// (not virtual tables), as sqlite_schema lists them. Exposed for tests.
+// (not virtual tables), as sqlite_schema lists them. Without `estimate`
+// every cost is 1 and only the schema is read. Opens through `vfs` (null:
+// the default). Exposed for tests.
 Result<std::vector<IntegrityCheckPart>> PlanIntegrityCheck(const std::string& db_path,
-                                                           int busy_timeout_ms);
+                                                           int busy_timeout_ms,
+                                                           bool estimate = true,
+                                                           const char* vfs = nullptr);
 
 }  // namespace internal
 
