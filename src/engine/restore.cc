@@ -114,6 +114,27 @@ Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInf
   return result;
 }
 
+CheckedFetch FetchAndCheck(const EngineContext& ctx, const store::ObjectInfo& head,
+                           const std::string& dest_path, const std::function<void()>& meanwhile) {
+  CheckedFetch out;
+  uint64_t size = 0;
+  if (auto meta = catalog::FromObjectMetadata(head.metadata); meta.ok()) size = meta->original_size;
+  // The check reads on the cores the download leaves idle instead of after
+  // it: the file is written front to back once, and the check's verdict is
+  // looked at only if the download then passes its size and SHA-256 checks.
+  snapshot::GrowingFile growing(size);
+  std::thread check_thread([&] {
+    snapshot::IntegrityCheckOptions check_opts;
+    check_opts.growing = &growing;
+    out.integrity = snapshot::IntegrityCheck(dest_path, check_opts);
+  });
+  out.fetched = FetchBackup(ctx, head, dest_path, [&](uint64_t n) { growing.Advance(n); });
+  growing.Close();
+  if (out.fetched.ok() && meanwhile) meanwhile();
+  check_thread.join();
+  return out;
+}
+
 namespace {
 
 // "database.db.pre-restore-20240113_120000" (a new name, never overwriting).
@@ -157,35 +178,20 @@ Result<RestoreReport> RunRestore(const EngineContext& ctx, const RestoreOptions&
   DBB_ASSIGN_OR_RETURN(env::WorkDir work, env::WorkDir::Create(dir, work_prefix));
   DBB_ASSIGN_OR_RETURN(env::TempFile temp, env::TempFile::Create(work.path(), "restore-"));
   const auto t_start = ctx.clock->Monotonic();
-  // The integrity check reads the pages as they arrive, on the cores the
-  // download leaves idle, instead of after it: the work file is written
-  // front to back once, and the check's verdict is looked at only if the
-  // download then passes its size and SHA-256 checks.
-  Status integrity;
   Status synced;
   Result<snapshot::DbStats> counted = snapshot::DbStats{};
-  Result<FetchResult> fetched = Status::IOError("not fetched");
   auto t_fetched = t_start;
-  {
-    snapshot::GrowingFile growing(needed);
-    std::thread check_thread([&] {
-      snapshot::IntegrityCheckOptions check_opts;
-      check_opts.growing = &growing;
-      integrity = snapshot::IntegrityCheck(temp.path(), check_opts);
-    });
-    fetched = FetchBackup(ctx, head, temp.path(), [&](uint64_t n) { growing.Advance(n); });
-    growing.Close();
+  CheckedFetch checked = FetchAndCheck(ctx, head, temp.path(), [&] {
     t_fetched = ctx.clock->Monotonic();
-    if (fetched.ok()) {
-      // The file must be on disk before it replaces anything: flushing it is
-      // I/O, and the counts read the page cache, so both run beside the rest
-      // of the check. The counts are looked at only once it passed.
-      std::thread sync_thread([&] { synced = env::SyncFile(temp.path()); });
-      counted = snapshot::CountTablesAndRecords(temp.path());
-      sync_thread.join();
-    }
-    check_thread.join();
-  }
+    // The file must be on disk before it replaces anything: flushing it is
+    // I/O, and the counts read the page cache, so both run beside the rest
+    // of the check. The counts are looked at only once it passed.
+    std::thread sync_thread([&] { synced = env::SyncFile(temp.path()); });
+    counted = snapshot::CountTablesAndRecords(temp.path());
+    sync_thread.join();
+  });
+  Result<FetchResult>& fetched = checked.fetched;
+  const Status& integrity = checked.integrity;
   if (!fetched.ok()) return fetched.status();
   if (!integrity.ok()) return integrity.Annotate("backup " + report.key + " failed its check");
   DBB_RETURN_IF_ERROR(synced);

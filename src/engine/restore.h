@@ -73,6 +73,18 @@ Result<FetchResult> FetchBackup(const EngineContext& ctx, const store::ObjectInf
                                 const std::string& dest_path,
                                 const std::function<void(uint64_t)>& written = nullptr);
 
+// FetchBackup into `dest_path` with PRAGMA integrity_check of the file
+// running alongside, on the pages as they arrive (snapshot/growing_file.h).
+// If the fetch succeeds, `meanwhile` (may be null) runs on this thread while
+// the check finishes. `integrity` means something only if `fetched` is ok.
+// Shared by restore and verify --deep.
+struct CheckedFetch {
+  Result<FetchResult> fetched = Status::IOError("not fetched");
+  Status integrity;
+};
+CheckedFetch FetchAndCheck(const EngineContext& ctx, const store::ObjectInfo& head,
+                           const std::string& dest_path, const std::function<void()>& meanwhile);
+
 // The key the user asked for (validated), or the newest backup's.
 Result<std::string> ResolveKey(const EngineContext& ctx, const std::string& key);
 

@@ -1,6 +1,5 @@
 #include "engine/verify.h"
 
-#include <thread>
 
 #include "catalog/keys.h"
 #include "catalog/metadata.h"
@@ -62,7 +61,13 @@ Result<VerifyReport> RunVerify(const EngineContext& ctx, const VerifyOptions& op
   env::WorkDir::RemoveStale(temp_dir, "dbbackup-verify-");
   DBB_ASSIGN_OR_RETURN(env::WorkDir work, env::WorkDir::Create(temp_dir, "dbbackup-verify-"));
   DBB_ASSIGN_OR_RETURN(env::TempFile temp, env::TempFile::Create(work.path(), "download-"));
-  auto fetched = FetchBackup(ctx, head, temp.path());
+  // The check reads the file as it downloads; the counts only read it, so
+  // they run beside the rest of the check, and are reported only once it
+  // passed.
+  Result<snapshot::DbStats> stats = snapshot::DbStats{};
+  CheckedFetch checked = FetchAndCheck(
+      ctx, head, temp.path(), [&] { stats = snapshot::CountTablesAndRecords(temp.path()); });
+  const Result<FetchResult>& fetched = checked.fetched;
   if (!fetched.ok()) {
     if (fetched.status().code() != StatusCode::kCorruption) return fetched.status();
     add("sha256", false, fetched.status().message());
@@ -72,12 +77,7 @@ Result<VerifyReport> RunVerify(const EngineContext& ctx, const VerifyOptions& op
       fetched->checksum_verified
           ? "content matches the recorded sha256 " + fetched->sha256
           : "no sha256 recorded (made by another tool); content sha256 " + fetched->sha256);
-  // The counts only read the file: they run beside the check, and are
-  // reported only once it passed.
-  Result<snapshot::DbStats> stats = snapshot::DbStats{};
-  std::thread count_thread([&] { stats = snapshot::CountTablesAndRecords(temp.path()); });
-  Status integrity = snapshot::IntegrityCheck(temp.path());
-  count_thread.join();
+  const Status& integrity = checked.integrity;
   if (!add("integrity", integrity.ok(), integrity.ok() ? "ok" : integrity.message())) {
     return finish();
   }
