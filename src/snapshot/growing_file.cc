@@ -4,6 +4,8 @@
 #include <atomic>
 #include <new>
 
+#include "snapshot/sqlite_util.h"
+
 namespace dbbackup::snapshot {
 namespace {
 
@@ -130,59 +132,16 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags,
   return SQLITE_OK;
 }
 
-// The rest of the VFS is the default one's.
-int Delete(sqlite3_vfs*, const char* name, int sync_dir) {
-  return DefaultVfs()->xDelete(DefaultVfs(), name, sync_dir);
-}
-int Access(sqlite3_vfs*, const char* name, int flags, int* out) {
-  return DefaultVfs()->xAccess(DefaultVfs(), name, flags, out);
-}
-int FullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
-  return DefaultVfs()->xFullPathname(DefaultVfs(), name, n, out);
-}
-void* DlOpen(sqlite3_vfs*, const char* name) { return DefaultVfs()->xDlOpen(DefaultVfs(), name); }
-void DlError(sqlite3_vfs*, int n, char* out) { DefaultVfs()->xDlError(DefaultVfs(), n, out); }
-void (*DlSym(sqlite3_vfs*, void* h, const char* sym))(void) {
-  return DefaultVfs()->xDlSym(DefaultVfs(), h, sym);
-}
-void DlClose(sqlite3_vfs*, void* h) { DefaultVfs()->xDlClose(DefaultVfs(), h); }
-int Randomness(sqlite3_vfs*, int n, char* out) {
-  return DefaultVfs()->xRandomness(DefaultVfs(), n, out);
-}
-int Sleep(sqlite3_vfs*, int us) { return DefaultVfs()->xSleep(DefaultVfs(), us); }
-int CurrentTime(sqlite3_vfs*, double* out) { return DefaultVfs()->xCurrentTime(DefaultVfs(), out); }
-int GetLastError(sqlite3_vfs*, int n, char* out) {
-  return DefaultVfs()->xGetLastError(DefaultVfs(), n, out);
-}
-int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
-  return DefaultVfs()->xCurrentTimeInt64(DefaultVfs(), out);
-}
-
 std::atomic<uint64_t> g_next_id{0};
 
 }  // namespace
 
 GrowingFile::GrowingFile(uint64_t final_size)
     : final_size_(final_size), vfs_name_("dbbackup-growing-" + std::to_string(g_next_id++)) {
-  sqlite3_vfs* real = DefaultVfs();
-  vfs_.iVersion = 2;
-  vfs_.szOsFile = static_cast<int>(sizeof(GrowFile)) + real->szOsFile;
-  vfs_.mxPathname = real->mxPathname;
+  internal::InitShimVfs(&vfs_, static_cast<int>(sizeof(GrowFile)));
   vfs_.zName = vfs_name_.c_str();
   vfs_.pAppData = this;
   vfs_.xOpen = Open;
-  vfs_.xDelete = Delete;
-  vfs_.xAccess = Access;
-  vfs_.xFullPathname = FullPathname;
-  vfs_.xDlOpen = DlOpen;
-  vfs_.xDlError = DlError;
-  vfs_.xDlSym = DlSym;
-  vfs_.xDlClose = DlClose;
-  vfs_.xRandomness = Randomness;
-  vfs_.xSleep = Sleep;
-  vfs_.xCurrentTime = CurrentTime;
-  vfs_.xGetLastError = GetLastError;
-  vfs_.xCurrentTimeInt64 = CurrentTimeInt64;
   sqlite3_vfs_register(&vfs_, /*makeDflt=*/0);
 }
 

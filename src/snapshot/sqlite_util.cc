@@ -34,6 +34,57 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   }
 }
 
+namespace {
+
+sqlite3_vfs* Default() { return sqlite3_vfs_find(nullptr); }
+int ShimDelete(sqlite3_vfs*, const char* name, int sync_dir) {
+  return Default()->xDelete(Default(), name, sync_dir);
+}
+int ShimAccess(sqlite3_vfs*, const char* name, int flags, int* out) {
+  return Default()->xAccess(Default(), name, flags, out);
+}
+int ShimFullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
+  return Default()->xFullPathname(Default(), name, n, out);
+}
+void* ShimDlOpen(sqlite3_vfs*, const char* name) { return Default()->xDlOpen(Default(), name); }
+void ShimDlError(sqlite3_vfs*, int n, char* out) { Default()->xDlError(Default(), n, out); }
+void (*ShimDlSym(sqlite3_vfs*, void* h, const char* sym))(void) {
+  return Default()->xDlSym(Default(), h, sym);
+}
+void ShimDlClose(sqlite3_vfs*, void* h) { Default()->xDlClose(Default(), h); }
+int ShimRandomness(sqlite3_vfs*, int n, char* out) {
+  return Default()->xRandomness(Default(), n, out);
+}
+int ShimSleep(sqlite3_vfs*, int us) { return Default()->xSleep(Default(), us); }
+int ShimCurrentTime(sqlite3_vfs*, double* out) { return Default()->xCurrentTime(Default(), out); }
+int ShimGetLastError(sqlite3_vfs*, int n, char* out) {
+  return Default()->xGetLastError(Default(), n, out);
+}
+int ShimCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
+  return Default()->xCurrentTimeInt64(Default(), out);
+}
+
+}  // namespace
+
+void InitShimVfs(sqlite3_vfs* vfs, int file_header) {
+  sqlite3_vfs* real = Default();
+  vfs->iVersion = 2;
+  vfs->szOsFile = file_header + real->szOsFile;
+  vfs->mxPathname = real->mxPathname;
+  vfs->xDelete = ShimDelete;
+  vfs->xAccess = ShimAccess;
+  vfs->xFullPathname = ShimFullPathname;
+  vfs->xDlOpen = ShimDlOpen;
+  vfs->xDlError = ShimDlError;
+  vfs->xDlSym = ShimDlSym;
+  vfs->xDlClose = ShimDlClose;
+  vfs->xRandomness = ShimRandomness;
+  vfs->xSleep = ShimSleep;
+  vfs->xCurrentTime = ShimCurrentTime;
+  vfs->xGetLastError = ShimGetLastError;
+  vfs->xCurrentTimeInt64 = ShimCurrentTimeInt64;
+}
+
 Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms, const char* vfs) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs);

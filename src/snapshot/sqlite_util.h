@@ -33,6 +33,12 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms,
                         const char* vfs = nullptr);
 
+// Fills in a shim VFS whose files differ from the default VFS's but nothing
+// else does: iVersion, szOsFile (`file_header` bytes of the shim's own in
+// front of the default VFS's file), mxPathname, and every method but xOpen
+// and the name, pointed at SQLite's default VFS.
+void InitShimVfs(sqlite3_vfs* vfs, int file_header);
+
 // Runs one or more statements that return no rows we need.
 Status Exec(sqlite3* db, const std::string& sql, std::string_view what);
 
