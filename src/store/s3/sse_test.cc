@@ -210,5 +210,43 @@ TEST_F(SseStoreTest, UnsignedPayloadOnlyOverHttps) {
   EXPECT_EQ(transport_->requests()[0].Header("content-md5"), s3::Base64Encode(s3::Md5("hello")));
 }
 
+TEST_F(SseStoreTest, UnsignedPayloadPartsCarryContentMd5) {
+  s3::S3Options o = SseCOptions();
+  o.sse = "AES256";
+  o.sse_customer_key.clear();
+  o.unsigned_payload = true;
+  o.endpoint = "https://127.0.0.1:9000";
+  o.part_size = 5 * s3::kMiB;
+  Make(o, [](const RecordedRequest& r) {
+    const std::string q = r.Query();
+    if (r.method == "POST" && q == "uploads=") {
+      return FakeResponse{200,
+                          {},
+                          "<InitiateMultipartUploadResult><UploadId>U</UploadId>"
+                          "</InitiateMultipartUploadResult>",
+                          {}};
+    }
+    if (r.method == "POST") {
+      return FakeResponse{200,
+                          {},
+                          "<CompleteMultipartUploadResult><ETag>\"e-2\"</ETag>"
+                          "</CompleteMultipartUploadResult>",
+                          {}};
+    }
+    return FakeResponse{200, {{"etag", "\"" + s3::HexEncode(s3::Md5(r.body)) + "\""}}, "", {}};
+  });
+  StringReader body(std::string(6 * s3::kMiB, 'x'));
+  ASSERT_TRUE(store_->Put("k", body, {}).ok());
+  int parts = 0;
+  for (const RecordedRequest& r : transport_->requests()) {
+    if (r.Query().find("partNumber=") == std::string::npos) continue;
+    ++parts;
+    EXPECT_EQ(r.Header("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+    // Without a signed hash, Content-MD5 is S3's only check of the part.
+    EXPECT_EQ(r.Header("content-md5"), s3::Base64Encode(s3::Md5(r.body)));
+  }
+  EXPECT_EQ(parts, 2);
+}
+
 }  // namespace
 }  // namespace dbbackup::store
