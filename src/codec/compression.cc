@@ -84,7 +84,9 @@ std::unique_ptr<Reader> NewCompressingReader(Reader& source, Compression c,
   const int level = opts.level == kDefaultLevel ? DefaultLevel(c) : opts.level;
   switch (c) {
     case Compression::kGzip:
-      if (opts.threads > 1) return internal::NewParallelGzipCompressor(source, level, opts.threads);
+      if (opts.threads > 1) {
+        return internal::NewParallelGzipCompressor(source, level, opts.threads, opts);
+      }
       return internal::NewGzipCompressor(source, level);
     case Compression::kZstd:
       return internal::NewZstdCompressor(source, level, opts.threads);

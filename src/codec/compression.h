@@ -12,6 +12,8 @@
 // The free functions are thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -57,6 +59,18 @@ struct CompressOptions {
   // about 10 MiB per thread.
   // Default: 1.
   int threads = 1;
+  // Random access to the whole input, for a caller that has it (a file):
+  // reads up to `n` bytes at `offset`, fewer only at its end. Called from
+  // several threads at once; must yield the bytes `source` yields, and
+  // `input_size` must be their total. gzip with threads > 1 then takes the
+  // samples that choose its libdeflate level (parallel_gzip_stage.cc) from
+  // the whole input before the first block, so every block runs the level
+  // the whole input needs; a stream alone learns it as it goes and runs its
+  // early blocks a level or two higher than needed. A failed read only
+  // brings back the stream's way. Ignored by the other codecs.
+  // Default: none.
+  std::function<Result<size_t>(uint64_t offset, void* buf, size_t n)> read_at;
+  uint64_t input_size = 0;
 };
 
 // Returns a Reader yielding the compressed form of `source`. Read() returns

@@ -1,18 +1,21 @@
 #include "codec/compression.h"
 
 #include <gtest/gtest.h>
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <tuple>
@@ -382,6 +385,180 @@ TEST(ParallelGzipTest, NoLargerThanZlibLevel6OnRepetitiveText) {
               packed.size(), zlib6, 100.0 * (double(packed.size()) - zlib6) / zlib6);
   EXPECT_LE(packed.size(), zlib6);
   EXPECT_TRUE(Decompress(packed, Compression::kGzip).value() == data);
+}
+
+// Index-like records (sorted timestamps behind a fixed binary prefix), where
+// libdeflate 5 beats zlib -6 by about 15%, unlike TextData.
+std::string IndexLikeData(size_t n, uint64_t seed = 3) {
+  std::mt19937_64 rng(seed);
+  std::string s;
+  s.reserve(n + 64);
+  char ts[32];
+  for (uint64_t t = 0; s.size() < n;) {
+    t += rng() % 41;
+    std::snprintf(ts, sizeof ts, "2023-01-%02uT%02u:%02u:%02uZ", unsigned(1 + t / 86400 % 28),
+                  unsigned(t / 3600 % 24), unsigned(t / 60 % 60), unsigned(t % 60));
+    s += std::string("\x5a\x02\x18", 3) + static_cast<char>(rng()) + "\x1d\x04\x02\x35\x03\x47|";
+    s += ts;
+  }
+  s.resize(n);
+  return s;
+}
+
+// The libdeflate level of each gzip member of `packed`, found by compressing
+// each 2 MiB block of `data` again (libdeflate's output is a function of
+// level and input), trying the stage's candidates 5-7 first, as on a short
+// block several levels give the same bytes; -1 for a member none reproduces.
+std::vector<int> MemberLevels(const std::string& packed, const std::string& data) {
+  constexpr size_t kBlock = 2 * kMiB;
+  std::vector<int> levels;
+  std::vector<char> out(libdeflate_gzip_compress_bound(nullptr, kBlock));
+  size_t pos = 0;
+  for (size_t off = 0; off < data.size(); off += kBlock) {
+    const size_t n = std::min(kBlock, data.size() - off);
+    int found = -1;
+    for (int level : {5, 6, 7, 1, 2, 3, 4, 8, 9, 10, 11, 12}) {
+      if (found >= 0) break;
+      libdeflate_compressor* c = libdeflate_alloc_compressor(level);
+      const size_t k = libdeflate_gzip_compress(c, data.data() + off, n, out.data(), out.size());
+      libdeflate_free_compressor(c);
+      if (k > 0 && packed.compare(pos, k, out.data(), k) == 0) {
+        found = level;
+        pos += k;
+      }
+    }
+    levels.push_back(found);
+    if (found < 0) break;
+  }
+  EXPECT_EQ(pos, packed.size());
+  return levels;
+}
+
+// The level the samples of the whole of `data` choose for gzip 6, as
+// parallel_gzip_stage.cc specifies it: 32 KiB from the middle of every other
+// 2 MiB block, compressed by zlib 6 (raw deflate) and libdeflate 5, 6, 7;
+// the lowest whose total is at least 0.3% below zlib's, else 7.
+int WholeInputLevel(const std::string& data) {
+  constexpr size_t kBlock = 2 * kMiB;
+  constexpr size_t kSlice = 32 * 1024;
+  uint64_t zlib_total = 0;
+  uint64_t totals[3] = {0, 0, 0};
+  std::vector<char> out(2 * kSlice + 1024);
+  for (size_t off = 0; off < data.size(); off += 2 * kBlock) {
+    const size_t len = std::min(kBlock, data.size() - off);
+    const size_t n = std::min(kSlice, len);
+    const char* slice = data.data() + off + (len - n) / 2;
+    z_stream zs{};
+    EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(slice));
+    zs.avail_in = static_cast<uInt>(n);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    zlib_total += zs.total_out;
+    deflateEnd(&zs);
+    for (int i = 0; i < 3; ++i) {
+      libdeflate_compressor* c = libdeflate_alloc_compressor(5 + i);
+      totals[i] += libdeflate_deflate_compress(c, slice, n, out.data(), out.size());
+      libdeflate_free_compressor(c);
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (totals[i] * 1000 <= zlib_total * 997) return 5 + i;
+  }
+  return 7;
+}
+
+Result<std::string> CompressWhole(const std::string& data, int threads, uint64_t input_size,
+                                  std::function<Result<size_t>(uint64_t, void*, size_t)> read_at) {
+  StringReader source(data);
+  CompressOptions opts;
+  opts.threads = threads;
+  opts.input_size = input_size;
+  opts.read_at = std::move(read_at);
+  auto reader = NewCompressingReader(source, Compression::kGzip, opts);
+  return Drain(*reader);
+}
+
+// Reads `data` at any offset, as a snapshot file would be read.
+std::function<Result<size_t>(uint64_t, void*, size_t)> ReadAtOf(const std::string& data) {
+  return [&data](uint64_t offset, void* buf, size_t n) -> Result<size_t> {
+    if (offset >= data.size()) return size_t{0};
+    const size_t k = std::min<size_t>(n, data.size() - offset);
+    std::memcpy(buf, data.data() + offset, k);
+    return k;
+  };
+}
+
+// Given the whole input, every block runs the one level the whole input's
+// samples choose, from the first block on. Here text that favours zlib comes
+// first, so a stream starts at 7 and comes down only once the index-like
+// part has outweighed it; the whole input's totals choose 5 from the start,
+// and the file still ends up smaller than zlib -6's.
+TEST(ParallelGzipTest, WholeInputSamplesChooseOneLevelForEveryBlock) {
+  const std::string data = TextData(4 * kMiB, 21) + IndexLikeData(12 * kMiB + 777);
+  const int expected = WholeInputLevel(data);
+  EXPECT_EQ(expected, 5);
+  for (int threads : {2, 3}) {
+    Result<std::string> packed = CompressWhole(data, threads, data.size(), ReadAtOf(data));
+    ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+    const std::vector<int> levels = MemberLevels(*packed, data);
+    EXPECT_EQ(levels, std::vector<int>(9, expected)) << "threads " << threads;
+    EXPECT_LE(packed->size(), ZlibDeflateGzip(data, 6).size());
+    EXPECT_TRUE(Decompress(*packed, Compression::kGzip).value() == data);
+  }
+  // The stream alone: the first block's own sample says 7.
+  StringReader source(data);
+  const std::string streamed = CompressParallel(source, Compression::kGzip, 2).value();
+  const std::vector<int> levels = MemberLevels(streamed, data);
+  ASSERT_FALSE(levels.empty());
+  EXPECT_EQ(levels.front(), 7);
+}
+
+// The promise holds with the whole input too: on text where libdeflate 5
+// and 6 lose to zlib, its samples choose 7 for every block.
+TEST(ParallelGzipTest, WholeInputNoLargerThanZlibLevel6OnRepetitiveText) {
+  const std::string data = TextData(8 * kMiB);
+  Result<std::string> packed = CompressWhole(data, 2, data.size(), ReadAtOf(data));
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  EXPECT_EQ(MemberLevels(*packed, data), std::vector<int>(4, 7));
+  EXPECT_LE(packed->size(), ZlibDeflateGzip(data, 6).size());
+}
+
+// A stream that runs on past the stated size samples its further blocks as
+// it goes, on top of the whole input's totals.
+TEST(ParallelGzipTest, StreamLongerThanTheWholeInputSamplesTheRest) {
+  const std::string data = IndexLikeData(6 * kMiB) + TextData(6 * kMiB, 23);
+  const std::string head = data.substr(0, 6 * kMiB);
+  Result<std::string> packed = CompressWhole(data, 2, head.size(), ReadAtOf(head));
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  EXPECT_TRUE(Decompress(*packed, Compression::kGzip).value() == data);
+  const std::vector<int> levels = MemberLevels(*packed, data);
+  ASSERT_EQ(levels.size(), 6u);
+  EXPECT_EQ(levels[0], 5);
+  EXPECT_EQ(levels[1], 5);
+}
+
+// A whole input that cannot be read (an error, or shorter than its stated
+// size) costs nothing but the head start: the blocks sample as a stream.
+TEST(ParallelGzipTest, UnreadableWholeInputFallsBackToTheStream) {
+  const std::string data = TextData(3 * kMiB, 22) + IndexLikeData(6 * kMiB);
+  std::atomic<int> calls{0};
+  auto failing = [&calls](uint64_t, void*, size_t) -> Result<size_t> {
+    ++calls;
+    return Status::IOError("disk on fire");
+  };
+  for (int variant = 0; variant < 2; ++variant) {
+    Result<std::string> packed =
+        variant == 0 ? CompressWhole(data, 2, data.size(), failing)
+                     : CompressWhole(data, 2, data.size() + 5 * kMiB, ReadAtOf(data));
+    ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+    EXPECT_TRUE(Decompress(*packed, Compression::kGzip).value() == data) << variant;
+    const std::vector<int> levels = MemberLevels(*packed, data);
+    ASSERT_FALSE(levels.empty());
+    EXPECT_EQ(levels.front(), 7) << "the first block sampled itself, variant " << variant;
+  }
+  EXPECT_GE(calls.load(), 1);
 }
 
 // Incompressible input: every candidate level ties with zlib, so none is

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "codec/compression.h"
 #include "common/io.h"
 #include "common/status.h"
 
@@ -16,8 +17,10 @@ inline constexpr size_t kInputChunk = 256 * 1024;
 // REQUIRES: 1 <= level <= 9.
 std::unique_ptr<Reader> NewGzipCompressor(Reader& source, int level);
 // Independent blocks compressed by `threads` workers, emitted in order as
-// concatenated gzip members. REQUIRES: 1 <= level <= 9, threads >= 2.
-std::unique_ptr<Reader> NewParallelGzipCompressor(Reader& source, int level, int threads);
+// concatenated gzip members; `opts.read_at`, if set, samples the whole input
+// first (compression.h). REQUIRES: 1 <= level <= 9, threads >= 2.
+std::unique_ptr<Reader> NewParallelGzipCompressor(Reader& source, int level, int threads,
+                                                  const CompressOptions& opts = {});
 std::unique_ptr<Reader> NewGzipDecompressor(Reader& source);
 // REQUIRES: 1 <= level <= ZSTD_maxCLevel(), threads >= 1.
 std::unique_ptr<Reader> NewZstdCompressor(Reader& source, int level, int threads);

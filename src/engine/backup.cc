@@ -67,7 +67,16 @@ Result<SpoolResult> CompressToSpool(const EngineContext& ctx, const std::string&
   });
   codec::Hasher sha256(codec::HashAlgorithm::kSha256);
   codec::HashingReader hashed(counted, {&sha256});
-  auto compressed = codec::NewCompressingReader(hashed, compression, codec_opts);
+  // The snapshot is a file: parallel gzip samples all of it for its level
+  // before the first block (codec/compression.h). A reader of its own, as
+  // the samples are read from other threads.
+  DBB_ASSIGN_OR_RETURN(std::shared_ptr<env::FileReader> whole, env::FileReader::Open(snapshot_path));
+  codec::CompressOptions opts = codec_opts;
+  opts.read_at = [whole](uint64_t offset, void* buf, size_t n) {
+    return whole->ReadAt(offset, buf, n);
+  };
+  opts.input_size = snapshot_size;
+  auto compressed = codec::NewCompressingReader(hashed, compression, opts);
   BoundedMd5Reader hashed_out(*compressed, md5_limit);
   DBB_ASSIGN_OR_RETURN(auto out, env::FileWriter::OpenExisting(spool_path));
   DBB_ASSIGN_OR_RETURN(uint64_t written, CopyStream(hashed_out, *out));
