@@ -38,6 +38,8 @@
 //   /usr/include tar 5.641 -> 5.667 (5.661), CPU 1.89 -> 2.29 s
 //   log text   4.667 -> 4.667 (4.585), CPU 1.64 -> 1.53 s
 // A sample costs about 2.3 ms of CPU, 4-5% of the database's compression.
+// At levels 7 and 8, libdeflate N+1 is not always enough: on the log text
+// gzip -7/-8 comes out 0.1%/1.1% larger than zlib's (as with the old rule).
 //
 // Given the whole input (CompressOptions::read_at, the snapshot file), the
 // workers take those same samples from all of it before the first block,
@@ -46,12 +48,11 @@
 // its totals clear the margin, which on the 1 GB database took until 456 MiB
 // (73 blocks at 7, 155 at 6, then 5; 46% of the blocks above 5, since its
 // first tables favour zlib and a later one libdeflate), and on the 100 MB one
-// 6 of 51 blocks at 7. The whole file's totals choose 5 for both: 13% and 7%
-// less compression CPU, ratios 3.414 and 3.394 against gzip -6's 3.375 and
-// 3.379; on the tar they choose 7, as the stream did. The samples cost the
+// 6 of 51 blocks at 7. The whole file's totals choose 5 for both: at 1 GB
+// compression took 8.68 -> 7.23 s, ratio 3.435 -> 3.414 (gzip -6: 3.375);
+// at 100 MB the difference is within noise (ratio 3.404 -> 3.394, gzip -6
+// 3.364). On the tar they choose 7, as the stream did. The samples cost the
 // same CPU either way; they only move ahead of the blocks.
-// At levels 7 and 8, libdeflate N+1 is not always enough: on the log text
-// gzip -7/-8 comes out 0.1%/1.1% larger than zlib's (as with the old rule).
 //
 // The caller's thread reads the source (a Reader is single-threaded) and
 // hands blocks to the workers; at most 2 x threads blocks are in flight, so
