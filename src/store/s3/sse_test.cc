@@ -43,6 +43,26 @@ void ExpectSseC(const RecordedRequest& r) {
       std::string::npos);
 }
 
+// A multipart server that accepts everything: an upload id, part ETags
+// that are the parts' MD5s, a completed upload.
+FakeResponse AcceptMultipart(const RecordedRequest& r) {
+  if (r.method == "POST" && r.Query() == "uploads=") {
+    return FakeResponse{
+        200,
+        {},
+        "<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>",
+        {}};
+  }
+  if (r.method == "PUT") {
+    return FakeResponse{200, {{"etag", "\"" + s3::HexEncode(s3::Md5(r.body)) + "\""}}, "", {}};
+  }
+  return FakeResponse{
+      200,
+      {},
+      "<CompleteMultipartUploadResult><ETag>\"abc-3\"</ETag></CompleteMultipartUploadResult>",
+      {}};
+}
+
 TEST(SseTest, ValidationNamesTheProblem) {
   s3::S3Options o = SseCOptions();
   EXPECT_TRUE(s3::ValidateSseOptions(o).ok());
@@ -132,24 +152,7 @@ TEST_F(SseStoreTest, SseCGoesOnPutGetAndHead) {
 }
 
 TEST_F(SseStoreTest, SseCGoesOnMultipartCreateAndEveryPartButNotComplete) {
-  Make(SseCOptions(), [](const RecordedRequest& r) {
-    const std::string q = r.Query();
-    if (r.method == "POST" && q == "uploads=") {
-      return FakeResponse{200,
-                          {},
-                          "<InitiateMultipartUploadResult><UploadId>U1</UploadId>"
-                          "</InitiateMultipartUploadResult>",
-                          {}};
-    }
-    if (r.method == "PUT") {
-      return FakeResponse{200, {{"etag", "\"" + s3::HexEncode(s3::Md5(r.body)) + "\""}}, "", {}};
-    }
-    return FakeResponse{200,
-                        {},
-                        "<CompleteMultipartUploadResult><ETag>\"abc-3\"</ETag>"
-                        "</CompleteMultipartUploadResult>",
-                        {}};
-  });
+  Make(SseCOptions(), AcceptMultipart);
   StringReader body(std::string(11 * s3::kMiB, 'x'));
   ASSERT_TRUE(store_->Put("big", body, {}).ok());
   auto reqs = transport_->requests();
@@ -217,24 +220,7 @@ TEST_F(SseStoreTest, UnsignedPayloadPartsCarryContentMd5) {
   o.unsigned_payload = true;
   o.endpoint = "https://127.0.0.1:9000";
   o.part_size = 5 * s3::kMiB;
-  Make(o, [](const RecordedRequest& r) {
-    const std::string q = r.Query();
-    if (r.method == "POST" && q == "uploads=") {
-      return FakeResponse{200,
-                          {},
-                          "<InitiateMultipartUploadResult><UploadId>U</UploadId>"
-                          "</InitiateMultipartUploadResult>",
-                          {}};
-    }
-    if (r.method == "POST") {
-      return FakeResponse{200,
-                          {},
-                          "<CompleteMultipartUploadResult><ETag>\"e-2\"</ETag>"
-                          "</CompleteMultipartUploadResult>",
-                          {}};
-    }
-    return FakeResponse{200, {{"etag", "\"" + s3::HexEncode(s3::Md5(r.body)) + "\""}}, "", {}};
-  });
+  Make(o, AcceptMultipart);
   StringReader body(std::string(6 * s3::kMiB, 'x'));
   ASSERT_TRUE(store_->Put("k", body, {}).ok());
   int parts = 0;
