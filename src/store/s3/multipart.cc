@@ -115,9 +115,10 @@ class PartPipeline {
     r.query = {{"partNumber", std::to_string(part.number)}, {"uploadId", upload_id_}};
     r.headers = SseCustomerHeaders(client_.options());
     // A signed payload hash already makes S3 check every byte of the part
-    // (XAmzContentSHA256Mismatch), also for Object Lock buckets, so an MD5
-    // on top only cost CPU: 0.5 CPU-s per GB uploaded, 17% of the upload
-    // stage on loopback RGW. Without a signed hash it is the only check.
+    // (XAmzContentSHA256Mismatch; AWS's UploadPart reference: with SigV4 it
+    // is the checksum in place of Content-MD5), so an MD5 on top only cost
+    // CPU: 0.5 CPU-s per GB uploaded, 17% of the upload stage on loopback
+    // RGW. Without a signed hash it is the only check.
     if (client_.options().unsigned_payload) {
       r.headers.emplace_back("Content-MD5", Base64Encode(Md5(part.data)));
     }
