@@ -539,6 +539,32 @@ TEST(ParallelGzipTest, StreamLongerThanTheWholeInputSamplesTheRest) {
   EXPECT_EQ(levels[1], 5);
 }
 
+// A reader that goes away while the whole input is being sampled (its
+// source failed, the backup was cancelled) stops the sampling instead of
+// finishing it: on a large file that takes seconds.
+TEST(ParallelGzipTest, DestroyingTheReaderStopsTheSampling) {
+  const std::string pattern = TextData(kMiB, 24);
+  std::atomic<size_t> calls{0};
+  auto read_at = [&](uint64_t offset, void* buf, size_t n) -> Result<size_t> {
+    ++calls;
+    const size_t k = std::min<size_t>(n, pattern.size() - offset % pattern.size());
+    std::memcpy(buf, pattern.data() + offset % pattern.size(), k);
+    return k;
+  };
+  constexpr uint64_t kStated = 8ull << 30;  // 2048 samples
+  {
+    FailingReader source;
+    CompressOptions opts;
+    opts.threads = 2;
+    opts.read_at = read_at;
+    opts.input_size = kStated;
+    auto reader = NewCompressingReader(source, Compression::kGzip, opts);
+    char buf[16];
+    EXPECT_EQ(reader->Read(buf, sizeof buf).status().code(), StatusCode::kIOError);
+  }
+  EXPECT_LT(calls.load(), 1024u);
+}
+
 // A whole input that cannot be read (an error, or shorter than its stated
 // size) costs nothing but the head start: the blocks sample as a stream.
 TEST(ParallelGzipTest, UnreadableWholeInputFallsBackToTheStream) {

@@ -205,6 +205,7 @@ class ParallelGzipCompressor : public Reader {
   }
 
   ~ParallelGzipCompressor() override {
+    stopping_.store(true, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
@@ -346,7 +347,10 @@ class ParallelGzipCompressor : public Reader {
     std::vector<uint64_t> totals(levels_.size(), 0);
     uint64_t zlib_total = 0;
     bool ok = true;
-    for (size_t k; ok && (k = next_presample_.fetch_add(1)) < presample_count_;) {
+    // A reader that goes away (an error, a cancelled backup) stops it soon:
+    // on a large file the samples take seconds.
+    for (size_t k; ok && !stopping_.load(std::memory_order_relaxed) &&
+                   (k = next_presample_.fetch_add(1)) < presample_count_;) {
       const uint64_t start = k * kSampleEvery * kBlockSize;
       const uint64_t len = std::min<uint64_t>(kBlockSize, input_size_ - start);
       const size_t n = static_cast<size_t>(std::min<uint64_t>(kSampleSlice, len));
@@ -402,6 +406,7 @@ class ParallelGzipCompressor : public Reader {
   size_t presample_blocks_ = 0;
   size_t presample_count_ = 0;
   std::atomic<size_t> next_presample_{0};
+  std::atomic<bool> stopping_{false};       // set first thing by the destructor
   int presamplers_left_ = 0;                // guarded by mu_
   bool presample_failed_ = false;           // guarded by mu_
   bool presampled_ = false;                 // guarded by mu_
