@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
-#include <new>
 #include <vector>
 
 #include "snapshot/sqlite_util.h"
@@ -26,9 +25,7 @@ enum class Mode { kPassThrough, kReadAhead, kCoalesceWrites };
 
 // SQLite allocates szOsFile bytes for each file; ours is this header followed
 // by the default VFS's own file object.
-struct BulkFile {
-  sqlite3_file base;  // must be first: SQLite sees a BulkFile as sqlite3_file
-  sqlite3_file* real = nullptr;
+struct BulkFile : ShimFile {
   Mode mode = Mode::kPassThrough;
   std::vector<char> buf;
   sqlite3_int64 buf_off = 0;  // file offset of buf[0]
@@ -37,11 +34,10 @@ struct BulkFile {
   int run = 0;
 };
 
-sqlite3_vfs* g_real = nullptr;
 sqlite3_vfs g_vfs;
 sqlite3_io_methods g_methods;
 
-BulkFile* Cast(sqlite3_file* f) { return reinterpret_cast<BulkFile*>(f); }
+BulkFile* Cast(sqlite3_file* f) { return static_cast<BulkFile*>(reinterpret_cast<ShimFile*>(f)); }
 
 void DropReadAhead(BulkFile* f) {
   if (f->mode == Mode::kReadAhead) f->buf_len = 0;
@@ -161,31 +157,10 @@ int Unlock(sqlite3_file* file, int level) {
   return f->real->pMethods->xUnlock(f->real, level);
 }
 
-int CheckReservedLock(sqlite3_file* file, int* out) {
-  BulkFile* f = Cast(file);
-  return f->real->pMethods->xCheckReservedLock(f->real, out);
-}
-
 int FileControl(sqlite3_file* file, int op, void* arg) {
   BulkFile* f = Cast(file);
   if (int rc = Flush(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xFileControl(f->real, op, arg);
-}
-
-int SectorSize(sqlite3_file* file) {
-  BulkFile* f = Cast(file);
-  return f->real->pMethods->xSectorSize(f->real);
-}
-
-int DeviceCharacteristics(sqlite3_file* file) {
-  BulkFile* f = Cast(file);
-  return f->real->pMethods->xDeviceCharacteristics(f->real);
-}
-
-int ShmMap(sqlite3_file* file, int page, int size, int extend, void volatile** out) {
-  BulkFile* f = Cast(file);
-  if (f->real->pMethods->iVersion < 2) return SQLITE_IOERR_SHMMAP;
-  return f->real->pMethods->xShmMap(f->real, page, size, extend, out);
 }
 
 int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
@@ -196,18 +171,6 @@ int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
   return f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
 
-void ShmBarrier(sqlite3_file* file) {
-  BulkFile* f = Cast(file);
-  if (f->real->pMethods->iVersion < 2) return;
-  f->real->pMethods->xShmBarrier(f->real);
-}
-
-int ShmUnmap(sqlite3_file* file, int del) {
-  BulkFile* f = Cast(file);
-  if (f->real->pMethods->iVersion < 2) return SQLITE_OK;
-  return f->real->pMethods->xShmUnmap(f->real, del);
-}
-
 int Fetch(sqlite3_file* file, sqlite3_int64 off, int n, void** out) {
   BulkFile* f = Cast(file);
   *out = nullptr;  // "no mapping": SQLite then reads
@@ -216,52 +179,28 @@ int Fetch(sqlite3_file* file, sqlite3_int64 off, int n, void** out) {
   return f->real->pMethods->xFetch(f->real, off, n, out);
 }
 
-int Unfetch(sqlite3_file* file, sqlite3_int64 off, void* p) {
-  BulkFile* f = Cast(file);
-  if (f->real->pMethods->iVersion < 3) return SQLITE_OK;
-  return f->real->pMethods->xUnfetch(f->real, off, p);
-}
-
 int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
-  // Until xOpen succeeds SQLite must see no methods, so it will not xClose.
-  file->pMethods = nullptr;
-  auto* f = new (file) BulkFile();
-  f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + sizeof(BulkFile));
-  int rc = g_real->xOpen(g_real, name, f->real, flags, out_flags);
-  if (rc != SQLITE_OK || f->real->pMethods == nullptr) {
-    if (f->real->pMethods != nullptr) f->real->pMethods->xClose(f->real);
-    f->~BulkFile();
-    file->pMethods = nullptr;
-    return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
-  }
-  if (flags & SQLITE_OPEN_MAIN_DB) {
+  int rc = SQLITE_OK;
+  BulkFile* f = OpenShimFile<BulkFile>(file, name, flags, out_flags, &g_methods, &rc);
+  if (f != nullptr && (flags & SQLITE_OPEN_MAIN_DB)) {
     f->mode = (flags & SQLITE_OPEN_READONLY) ? Mode::kReadAhead : Mode::kCoalesceWrites;
   }
-  file->pMethods = &g_methods;
-  return SQLITE_OK;
+  return rc;
 }
 
 void Register() {
-  g_real = sqlite3_vfs_find(nullptr);
-  g_methods = sqlite3_io_methods{3,
-                                 Close,
-                                 Read,
-                                 Write,
-                                 Truncate,
-                                 Sync,
-                                 FileSize,
-                                 Lock,
-                                 Unlock,
-                                 CheckReservedLock,
-                                 FileControl,
-                                 SectorSize,
-                                 DeviceCharacteristics,
-                                 ShmMap,
-                                 ShmLock,
-                                 ShmBarrier,
-                                 ShmUnmap,
-                                 Fetch,
-                                 Unfetch};
+  g_methods = ShimIoMethods();
+  g_methods.xClose = Close;
+  g_methods.xRead = Read;
+  g_methods.xWrite = Write;
+  g_methods.xTruncate = Truncate;
+  g_methods.xSync = Sync;
+  g_methods.xFileSize = FileSize;
+  g_methods.xLock = Lock;
+  g_methods.xUnlock = Unlock;
+  g_methods.xFileControl = FileControl;
+  g_methods.xShmLock = ShmLock;
+  g_methods.xFetch = Fetch;
   g_vfs = sqlite3_vfs{};
   InitShimVfs(&g_vfs, static_cast<int>(sizeof(BulkFile)));
   g_vfs.zName = kVfsName;

@@ -64,7 +64,81 @@ int ShimCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
   return Default()->xCurrentTimeInt64(Default(), out);
 }
 
+sqlite3_file* Real(sqlite3_file* f) { return reinterpret_cast<ShimFile*>(f)->real; }
+
+int ShimRead(sqlite3_file* f, void* out, int n, sqlite3_int64 off) {
+  return Real(f)->pMethods->xRead(Real(f), out, n, off);
+}
+int ShimWrite(sqlite3_file* f, const void* data, int n, sqlite3_int64 off) {
+  return Real(f)->pMethods->xWrite(Real(f), data, n, off);
+}
+int ShimTruncate(sqlite3_file* f, sqlite3_int64 size) {
+  return Real(f)->pMethods->xTruncate(Real(f), size);
+}
+int ShimSync(sqlite3_file* f, int flags) { return Real(f)->pMethods->xSync(Real(f), flags); }
+int ShimFileSize(sqlite3_file* f, sqlite3_int64* size) {
+  return Real(f)->pMethods->xFileSize(Real(f), size);
+}
+int ShimLock(sqlite3_file* f, int level) { return Real(f)->pMethods->xLock(Real(f), level); }
+int ShimUnlock(sqlite3_file* f, int level) { return Real(f)->pMethods->xUnlock(Real(f), level); }
+int ShimCheckReservedLock(sqlite3_file* f, int* out) {
+  return Real(f)->pMethods->xCheckReservedLock(Real(f), out);
+}
+int ShimFileControl(sqlite3_file* f, int op, void* arg) {
+  return Real(f)->pMethods->xFileControl(Real(f), op, arg);
+}
+int ShimSectorSize(sqlite3_file* f) { return Real(f)->pMethods->xSectorSize(Real(f)); }
+int ShimDeviceCharacteristics(sqlite3_file* f) {
+  return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
+}
+int ShimShmMap(sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+  if (Real(f)->pMethods->iVersion < 2) return SQLITE_IOERR_SHMMAP;
+  return Real(f)->pMethods->xShmMap(Real(f), page, size, extend, out);
+}
+int ShimShmLock(sqlite3_file* f, int offset, int n, int flags) {
+  if (Real(f)->pMethods->iVersion < 2) return SQLITE_IOERR_SHMLOCK;
+  return Real(f)->pMethods->xShmLock(Real(f), offset, n, flags);
+}
+void ShimShmBarrier(sqlite3_file* f) {
+  if (Real(f)->pMethods->iVersion >= 2) Real(f)->pMethods->xShmBarrier(Real(f));
+}
+int ShimShmUnmap(sqlite3_file* f, int del) {
+  if (Real(f)->pMethods->iVersion < 2) return SQLITE_OK;
+  return Real(f)->pMethods->xShmUnmap(Real(f), del);
+}
+int ShimFetch(sqlite3_file* f, sqlite3_int64 off, int n, void** out) {
+  *out = nullptr;  // "no mapping": SQLite then reads
+  if (Real(f)->pMethods->iVersion < 3) return SQLITE_OK;
+  return Real(f)->pMethods->xFetch(Real(f), off, n, out);
+}
+int ShimUnfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
+  if (Real(f)->pMethods->iVersion < 3) return SQLITE_OK;
+  return Real(f)->pMethods->xUnfetch(Real(f), off, p);
+}
+
 }  // namespace
+
+sqlite3_io_methods ShimIoMethods() {
+  return sqlite3_io_methods{3,
+                            nullptr,
+                            ShimRead,
+                            ShimWrite,
+                            ShimTruncate,
+                            ShimSync,
+                            ShimFileSize,
+                            ShimLock,
+                            ShimUnlock,
+                            ShimCheckReservedLock,
+                            ShimFileControl,
+                            ShimSectorSize,
+                            ShimDeviceCharacteristics,
+                            ShimShmMap,
+                            ShimShmLock,
+                            ShimShmBarrier,
+                            ShimShmUnmap,
+                            ShimFetch,
+                            ShimUnfetch};
+}
 
 void InitShimVfs(sqlite3_vfs* vfs, int file_header) {
   sqlite3_vfs* real = Default();

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,46 @@ Result<DbHandle> OpenDb(const std::string& path, int flags, int busy_timeout_ms,
 // front of the default VFS's file), mxPathname, and every method but xOpen
 // and the name, pointed at SQLite's default VFS.
 void InitShimVfs(sqlite3_vfs* vfs, int file_header);
+
+// The front of every shim's file: SQLite sees it as a sqlite3_file, and the
+// default VFS's own file object follows the shim's type F in the same
+// allocation (szOsFile from InitShimVfs(vfs, sizeof(F))). A shim derives
+// its file type from this, as the only base, so a sqlite3_file* is also a
+// ShimFile* and an F*.
+struct ShimFile {
+  sqlite3_file base;  // must be first
+  sqlite3_file* real = nullptr;
+};
+
+// I/O methods (iVersion 3) that hand every call to the real file unchanged,
+// the shared-memory and mapping calls answered as SQLite expects of a file
+// without them when the real file's methods are older. xClose is null: only
+// the shim knows its type's destructor. A shim copies this and replaces what
+// it changes.
+sqlite3_io_methods ShimIoMethods();
+
+// xOpen for a shim whose files are F: constructs F in SQLite's memory, opens
+// the default VFS's file behind it and installs `methods`. Returns the F, or
+// null with `*rc` set and nothing left for SQLite to close.
+template <class F>
+F* OpenShimFile(sqlite3_file* file, sqlite3_filename name, int flags, int* out_flags,
+                const sqlite3_io_methods* methods, int* rc) {
+  // Until xOpen succeeds SQLite must see no methods, so it will not xClose.
+  file->pMethods = nullptr;
+  F* f = new (file) F();
+  f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + sizeof(F));
+  sqlite3_vfs* real_vfs = sqlite3_vfs_find(nullptr);
+  *rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
+  if (*rc != SQLITE_OK || f->real->pMethods == nullptr) {
+    if (f->real->pMethods != nullptr) f->real->pMethods->xClose(f->real);
+    f->~F();
+    file->pMethods = nullptr;
+    if (*rc == SQLITE_OK) *rc = SQLITE_CANTOPEN;
+    return nullptr;
+  }
+  file->pMethods = methods;
+  return f;
+}
 
 // Runs one or more statements that return no rows we need.
 Status Exec(sqlite3* db, const std::string& sql, std::string_view what);
